@@ -1,0 +1,82 @@
+# Every task of the course. `make` (or `make help`) lists them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTHON ?= $(shell command -v python3.11 2>/dev/null)
+HOST   ?= 127.0.0.1
+PORT   ?= 8888
+START  := course/00_start_here.ipynb
+# Notebooks `make execute` refreshes (override: make execute NBS=course/01_tensors.ipynb)
+NBS    ?= course/[0-9]*.ipynb source/*/*.ipynb
+ASSIGNMENTS = $(notdir $(wildcard source/[0-9][0-9]_*))
+# pytest-xdist workers for `make test` (notebooks run one per worker)
+JOBS   ?= 2
+
+# The same numbers on every machine: no GPU, fixed hashing, quiet TensorFlow.
+export CUDA_VISIBLE_DEVICES :=
+export PYTHONHASHSEED := 0
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export JUPYTER_PLATFORM_DIRS := 1
+
+.PHONY: help install lab test release execute bench clean pins
+
+help: ## list the tasks (default)
+	@echo "Usage: make TASK   (a newcomer needs only 'make lab' and 'make test')"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
+
+pins: ## print the exact pip pins of environment.yml (what `install` installs)
+	@sed -n 's/^ *- *\([A-Za-z0-9_.-]*==[^ #]*\).*/\1/p' environment.yml
+
+install: $(STAMP) ## build .venv from environment.yml's pins (runs only when they changed)
+
+$(STAMP): environment.yml pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "make: this course needs Python 3.11, and python3.11 is not on your PATH." >&2; \
+	  echo "      Install it (python.org, pyenv, or your package manager), or point to it:" >&2; \
+	  echo "      make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)" >&2; exit 1; fi
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "make: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), the course needs 3.11." >&2; exit 1; }
+	@echo "Building $(VENV) from environment.yml (a few minutes, about 2.8 GB)..."
+	$(PYTHON) -m venv --clear $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $$($(MAKE) -s --no-print-directory pins)
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+	@echo "Installed. Next: make lab (open the course) or make test."
+
+lab: $(STAMP) ## open the course in JupyterLab (installs first if needed)
+	@$(PY) -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("$(HOST)", $(PORT))) == 0)' || { \
+	  echo "make: port $(PORT) on $(HOST) is busy (another Jupyter?). Use another one: make lab PORT=8899" >&2; exit 1; }
+	@token=$$($(PY) -c 'import secrets; print(secrets.token_hex(16))'); \
+	echo ""; echo "  The course opens at  http://$(HOST):$(PORT)/lab/tree/$(START)?token=$$token"; \
+	echo "  Stop it with Ctrl+C."; echo ""; \
+	exec $(VENV)/bin/jupyter lab --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) \
+	  --ServerApp.port_retries=0 --ServerApp.root_dir="$(CURDIR)" --IdentityProvider.token=$$token \
+	  --LabApp.default_url=/lab/tree/$(START) $(if $(NO_BROWSER),--no-browser) $(LAB_ARGS)
+
+test: $(STAMP) ## run every test: notebooks (nbval), nbgrader, release, style, helpers, lab server
+	$(PY) -m pytest -n $(JOBS) --dist loadfile \
+	  --nbval --nbval-current-env --nbval-sanitize-with autograder/tests/nbval_sanitize.cfg \
+	  course source autograder/tests $(PYTEST_ARGS)
+
+release: $(STAMP) ## regenerate release/ (student versions) from source/ with nbgrader
+	@for a in $(ASSIGNMENTS); do \
+	  $(VENV)/bin/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; done
+	@echo "release/ regenerated for: $(ASSIGNMENTS)"
+
+execute: $(STAMP) ## re-run notebooks and store their outputs as nbval's reference (NBS=...)
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 $(NBS)
+
+bench: $(STAMP) ## time and measure peak memory of every notebook; write the table into README.md
+	$(PY) -m autograder.notebook_bench --readme README.md $(BENCH_ARGS)
+
+clean: ## remove the .venv and everything generated at run time (keeps release/)
+	rm -rf $(VENV) .pytest_cache autograder/gradebook.db gradebook.db autograder/submitted \
+	  autograder/autograded autograder/feedback course/scratch bench-results
+	find . -name __pycache__ -type d -prune -exec rm -rf {} + -o -name '*.egg-info' -prune -exec rm -rf {} +

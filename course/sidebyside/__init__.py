@@ -1,0 +1,47 @@
+"""sidebyside: the small helper package of the TensorFlow <-> PyTorch course.
+
+Import it first in every notebook, before ``torch`` and ``tensorflow``::
+
+    import sidebyside as sbs      # quiets TensorFlow's logs, caps threads to the CPU quota
+    import torch
+    import tensorflow as tf
+    sbs.seed_everything(0)
+
+It holds tools, never solutions: seeding, conversion to NumPy, parity assertions, weight
+porting and plots.
+"""
+
+from __future__ import annotations
+
+from . import runtime
+
+THREADS = runtime.prepare()  # must run before either framework is imported
+
+from .parity import ParityError, ParityReport, assert_parity, to_numpy  # noqa: E402
+from .porting import dense_to_linear, linear_to_dense  # noqa: E402
+from .seeding import seed_everything  # noqa: E402
+
+
+def torch_device():
+    """The device PyTorch code should use: the first CUDA GPU when there is one, else the CPU.
+    (TensorFlow places operations on a GPU by itself when it sees one.)"""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries a parity result depends on."""
+    import keras
+    import numpy
+    import tensorflow
+    import torch
+
+    return {"torch": torch.__version__, "tensorflow": tensorflow.__version__,
+            "keras": keras.__version__, "numpy": numpy.__version__}
+
+
+__all__ = [
+    "THREADS", "ParityError", "ParityReport", "assert_parity", "dense_to_linear",
+    "linear_to_dense", "seed_everything", "to_numpy", "torch_device", "versions",
+]
