@@ -61,7 +61,7 @@ lab: $(STAMP) ## open the course in JupyterLab (installs first if needed)
 
 test: $(STAMP) ## run every test: notebooks (nbval), nbgrader, release, style, helpers, lab server
 	$(PY) -m pytest -n $(JOBS) --dist loadfile \
-	  --nbval --nbval-current-env --nbval-sanitize-with autograder/tests/nbval_sanitize.cfg \
+	  --nbval --nbval-current-env \
 	  course source autograder/tests $(PYTEST_ARGS)
 
 release: $(STAMP) ## regenerate release/ (student versions) from source/ with nbgrader

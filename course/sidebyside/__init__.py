@@ -18,7 +18,10 @@ from . import runtime
 THREADS = runtime.prepare()  # must run before either framework is imported
 
 from .parity import ParityError, ParityReport, assert_parity, to_numpy  # noqa: E402
-from .porting import dense_to_linear, linear_to_dense  # noqa: E402
+from .porting import (  # noqa: E402
+    batchnorm_to_keras, batchnorm_to_torch, conv2d_to_keras, conv2d_to_torch, dense_to_linear,
+    linear_to_dense,
+)
 from .seeding import seed_everything  # noqa: E402
 
 
@@ -42,6 +45,7 @@ def versions() -> dict[str, str]:
 
 
 __all__ = [
-    "THREADS", "ParityError", "ParityReport", "assert_parity", "dense_to_linear",
+    "THREADS", "ParityError", "ParityReport", "assert_parity", "batchnorm_to_keras",
+    "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch", "dense_to_linear",
     "linear_to_dense", "seed_everything", "to_numpy", "torch_device", "versions",
 ]

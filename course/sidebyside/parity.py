@@ -41,8 +41,7 @@ class ParityReport:
     atol: float
 
     def __str__(self) -> str:
-        shape = "scalar" if self.shape == () else "x".join(map(str, self.shape))
-        return f"✓ {self.name}: {shape} {self.dtype} match (rtol={self.rtol:g}, atol={self.atol:g})"
+        return f"✓ {self.name} match: shape {self.shape}, {self.dtype}, within rtol={self.rtol:g}, atol={self.atol:g}"
 
     __repr__ = __str__
 
@@ -87,7 +86,7 @@ def assert_parity(
             problems.append(
                 f"{len(bad)} of {a.size} elements differ beyond atol={atol:g} + rtol={rtol:g}*|expected|\n"
                 f"  max abs error {np.max(ranking):.3g}, max rel error {np.nanmax(rel_err[~close], initial=0):.3g}\n"
-                f"  worst at index {worst}: actual {af[worst]!r} vs expected {bf[worst]!r}\n"
+                f"  worst at index {worst}: actual {float(af[worst])} vs expected {float(bf[worst])}\n"
                 f"  first differing indices: {[tuple(int(i) for i in ix) for ix in bad[:5]]}"
             )
     if problems:

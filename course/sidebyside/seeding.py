@@ -30,6 +30,7 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)  # CPU and every CUDA device
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow (not torch: TF backend)
+    tf.get_logger().setLevel("ERROR")  # Python-side TF warnings would land on stderr
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # older CUDA builds want it
         torch.use_deterministic_algorithms(True)
