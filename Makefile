@@ -57,7 +57,8 @@ lab: $(STAMP) ## open the course in JupyterLab (installs first if needed)
 	echo "  Stop it with Ctrl+C."; echo ""; \
 	exec $(VENV)/bin/jupyter lab --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) \
 	  --ServerApp.port_retries=0 --ServerApp.root_dir="$(CURDIR)" --IdentityProvider.token=$$token \
-	  --LabApp.default_url=/lab/tree/$(START) $(if $(NO_BROWSER),--no-browser) $(LAB_ARGS)
+	  --LabApp.default_url=/lab/tree/$(START) $(if $(NO_BROWSER),--no-browser) \
+	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True) $(LAB_ARGS)
 
 test: $(STAMP) ## run every test: notebooks (nbval), nbgrader, release, style, helpers, lab server
 	$(PY) -m pytest -n $(JOBS) --dist loadfile \

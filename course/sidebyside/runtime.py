@@ -65,9 +65,12 @@ def thread_env(n: int) -> dict[str, str]:
 def prepare(threads: int | None = None) -> int:
     """Quiet TensorFlow and cap thread pools; returns the thread count in force.
 
+    The count is ``threads``, else ``OMP_NUM_THREADS`` when the user set it, else the CPU quota.
+
     Warns (on stderr, once) if a framework was imported first, because then it is too late."""
     late = [m for m in ("tensorflow", "torch") if m in sys.modules]
-    n = threads or cpu_quota()
+    user_choice = os.environ.get("OMP_NUM_THREADS", "")
+    n = threads or (int(user_choice) if user_choice.isdigit() and int(user_choice) > 0 else cpu_quota())
     for key, value in {**TF_QUIET, **thread_env(n)}.items():
         os.environ.setdefault(key, value)
     if late:

@@ -1,0 +1,1 @@
+"""The course's grading and maintenance tools (nbgrader-based), and their tests."""

@@ -1,0 +1,133 @@
+"""`make lab` starts a real JupyterLab server on loopback that serves the course, with nbgrader's
+extensions; a busy port or a missing Python 3.11 gets a clear message instead of a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from conftest import CHAPTERS, ROOT, RELEASES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, token: str, method="GET", data: bytes | None = None, timeout=120):
+    req = urllib.request.Request(url, data=data, method=method, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+@pytest.fixture(scope="module")
+def lab():
+    port = free_port()
+    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}", "NO_BROWSER=1"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        line = proc.stdout.readline()
+        while line and "The course opens at" not in line:
+            line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+)(/lab/tree/\S+)\?token=(\w+)", line)
+        assert match, f"make lab printed no URL (exit {proc.wait()}): {proc.stdout.read()[-2000:]}"
+        base, start, token = match.groups()
+        log = []  # keep draining the server's output, or it blocks once the pipe is full
+        threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if get(base + "/api/status", token, timeout=5)[0] == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("the lab server did not come up:\n" + "".join(log[-30:]))
+                time.sleep(0.5)
+        yield base, start, token
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_lab_serves_the_start_page(lab):
+    base, start, token = lab
+    assert start == "/lab/tree/course/00_start_here.ipynb"
+    status, html = get(base + start, token)
+    assert status == 200 and "<title>JupyterLab</title>" in html
+
+
+def test_lab_lists_every_course_notebook(lab):
+    base, _, token = lab
+    names = {item["name"] for item in json.loads(get(base + "/api/contents/course", token)[1])["content"]}
+    assert {"00_start_here.ipynb", *(p.name for p in CHAPTERS)} <= names
+    opened = json.loads(get(base + "/api/contents/course/00_start_here.ipynb", token)[1])
+    assert opened["type"] == "notebook" and opened["content"]["cells"]
+
+
+def test_lab_has_nbgraders_extensions(lab):
+    base, _, token = lab
+    extensions = json.loads(get(base + "/lab/api/extensions", token)[1])
+    nbgrader = [e for e in extensions if e["name"] == "jupyter-nbgrader"]
+    assert nbgrader and nbgrader[0]["enabled"], extensions
+    assert json.loads(get(base + "/nbgrader_version?version=0.9.6", token)[1]) == {"success": True}
+
+
+def test_validate_button_backend_reports_a_release_notebooks_failures(lab):
+    base, _, token = lab
+    release = RELEASES[0].relative_to(ROOT)
+    body = urllib.parse.urlencode({"path": str(release)}).encode()
+    status, text = get(base + "/assignments/validate", token, method="POST", data=body, timeout=300)
+    result = json.loads(text)
+    assert status == 200 and result["success"] is True, result
+    assert result["value"]["failed"], f"an unanswered notebook must fail validation: {result['value']}"
+
+
+def test_busy_port_gets_a_clear_message():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = subprocess.run(["make", "--no-print-directory", "lab", f"PORT={port}", "NO_BROWSER=1"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert f"port {port} on 127.0.0.1 is busy" in r.stderr and "make lab PORT=" in r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+@pytest.fixture
+def bare_checkout(tmp_path):
+    for name in ("Makefile", "environment.yml", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_missing_python_gets_a_clear_message(bare_checkout):
+    r = subprocess.run(["make", "--no-print-directory", "lab", "PYTHON="], cwd=bare_checkout,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "needs Python 3.11" in r.stderr and "Traceback" not in r.stderr
+    assert not (bare_checkout / ".venv").exists()
+
+
+def test_wrong_python_gets_a_clear_message(bare_checkout):
+    fake = bare_checkout / "python3.9"
+    fake.write_text("#!/bin/sh\ncase \"$*\" in *platform*) echo 3.9.18;; esac\nexit 1\n")
+    fake.chmod(0o755)
+    r = subprocess.run(["make", "--no-print-directory", "install", f"PYTHON={fake}"], cwd=bare_checkout,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "is Python 3.9.18, the course needs 3.11" in r.stderr

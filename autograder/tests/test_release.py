@@ -1,0 +1,49 @@
+"""nbgrader round trip: source notebooks pass their own tests, release notebooks are the committed
+output of `make release` and pass none of the tests until a student answers."""
+
+from __future__ import annotations
+
+import filecmp
+import subprocess
+
+import pytest
+
+from conftest import ASSIGNMENTS, ROOT, tool
+
+
+def nbgrader(*args, timeout=600):
+    return subprocess.run([tool("nbgrader"), *args, "--log-level=WARN"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def same_tree(a, b) -> list[str]:
+    cmp = filecmp.dircmp(a, b)
+    diffs = [f"only in {cmp.left}: {x}" for x in cmp.left_only] + [f"only in {cmp.right}: {x}" for x in cmp.right_only]
+    _, mismatch, errors = filecmp.cmpfiles(a, b, cmp.common_files, shallow=False)
+    diffs += [f"differs: {x}" for x in mismatch + errors]
+    for sub in cmp.common_dirs:
+        diffs += same_tree(a / sub, b / sub)
+    return diffs
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_equals_a_fresh_make_release(assignment, tmp_path):
+    fresh = tmp_path / "release"
+    r = nbgrader("generate_assignment", assignment, "--force",
+                 f"--CourseDirectory.release_directory={fresh}",
+                 f"--CourseDirectory.db_url=sqlite:///{tmp_path / 'gradebook.db'}")
+    assert r.returncode == 0, r.stderr
+    diffs = same_tree(ROOT / "release" / assignment, fresh / assignment)
+    assert not diffs, f"release/{assignment} is stale or hand-edited; run `make release`: {diffs}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_passes_all_its_tests(assignment):
+    r = nbgrader("validate", f"source/{assignment}/{assignment}.ipynb")
+    assert "Success! Your notebook passes all the tests." in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_passes_no_test_before_it_is_solved(assignment):
+    r = nbgrader("validate", "--invert", f"release/{assignment}/{assignment}.ipynb")
+    assert "Success! The notebook does not pass any tests." in r.stdout, r.stdout + r.stderr
