@@ -17,6 +17,7 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def peak_rss_bytes(pid: int) -> int:
 
 def run_notebook(path: Path, timeout: int = 600) -> dict:
     nb = nbformat.read(path, as_version=4)
-    km = KernelManager(kernel_name="python3", transport="ipc")
+    sockets = tempfile.TemporaryDirectory(prefix="bench-kernel-")
+    # IPC sockets (absolute paths: the kernel runs in the notebook's folder) instead of open TCP ports.
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets.name, "kernel"))
     start = time.perf_counter()
     km.start_kernel(cwd=str(path.parent))
     try:
@@ -48,6 +51,7 @@ def run_notebook(path: Path, timeout: int = 600) -> dict:
         peak = peak_rss_bytes(km.provisioner.process.pid)
     finally:
         km.shutdown_kernel(now=True)
+        sockets.cleanup()
     return {"notebook": str(path.relative_to(ROOT)), "wall_s": round(wall, 1), "peak_rss_gib": round(peak / 2**30, 2)}
 
 
