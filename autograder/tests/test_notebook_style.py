@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from autograder.checks import CheckRuleError, parse_test_cell
 from conftest import (ASSIGNMENTS, CHAPTER_NAME, CHAPTERS, RELEASES, ROOT, SOURCES, START_PAGE, ids,
                       load, source_text)
 
@@ -184,6 +185,22 @@ def test_assignment_grading_contract(path):
     assert any("### BEGIN HIDDEN TESTS" in text for _, text in tests), "hidden tests"
     assert all(nb_meta(c).get("locked") for c in nb["cells"] if c["cell_type"] == "code"
                and not nb_meta(c).get("solution")), "every code cell that is not an answer is read-only"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_test_cells_can_be_graded_outside_the_students_kernel(path):
+    """See autograder/checks.py: checks go through sbs.assert_parity(actual, expected, name=...)."""
+    owner = {}
+    for c in cells(load(path), "code"):
+        if not nb_meta(c).get("grade"):
+            continue
+        gid = nb_meta(c)["grade_id"]
+        try:
+            specs = parse_test_cell(source_text(c))
+        except CheckRuleError as e:
+            pytest.fail(f"test cell {gid}: {e}")
+        for spec in specs:
+            assert owner.setdefault(spec.name, gid) == gid, f"check name {spec.name!r} is used in {owner[spec.name]} and {gid}"
 
 
 # --- releases --------------------------------------------------------------------------------------

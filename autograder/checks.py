@@ -1,0 +1,128 @@
+"""Graded test cells, split so that pass/fail is decided outside the student's kernel.
+
+A test cell checks only through ``sbs.assert_parity(actual, expected, name="...")``. In the
+student's own kernel (the Validate button) that call simply asserts. When grading, the cell is
+rewritten before it reaches the sandbox: each call becomes ``__sxs_handback__(name, actual)``, so
+the kernel evaluates the student's side and hands back plain data, while the ``expected`` side is
+never evaluated there (hidden expected values never reach student code). The trusted grader
+compares what came back with the reference solution's values. For a check whose name ends in
+``parity`` both sides are student values (PyTorch vs TensorFlow): both are handed back.
+
+Rules for authors, enforced by :func:`parse_test_cell` (and so by the style tests):
+
+- no bare ``assert``: a comparison made inside the sandbox proves nothing;
+- every ``assert_parity`` call has a unique string literal ``name=`` and literal tolerances;
+- a value used only on the expected side is computed inside the call, not in a variable of the
+  cell, or the sandbox would evaluate it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+HANDBACK = "__sxs_handback__"
+
+
+class CheckRuleError(ValueError):
+    """A graded test cell breaks the rules above."""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    check_dtype: bool = True
+
+    @property
+    def is_parity(self) -> bool:
+        return self.name.endswith("parity")
+
+
+def _is_check_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    f = node.func
+    return (isinstance(f, ast.Attribute) and f.attr == "assert_parity") or (
+        isinstance(f, ast.Name) and f.id == "assert_parity")
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _split_args(call: ast.Call) -> tuple[ast.expr, ast.expr, dict[str, ast.expr]]:
+    kwargs = {k.arg: k.value for k in call.keywords if k.arg}
+    if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+        raise CheckRuleError("assert_parity: no *args/**kwargs in graded checks")
+    args = list(call.args)
+    if len(args) > 2:
+        raise CheckRuleError("assert_parity: pass rtol/atol/name/check_dtype as keywords")
+    actual = args[0] if args else kwargs.pop("actual", None)
+    expected = args[1] if len(args) > 1 else kwargs.pop("expected", None)
+    if actual is None or expected is None:
+        raise CheckRuleError("assert_parity needs an actual and an expected value")
+    return actual, expected, kwargs
+
+
+def parse_test_cell(source: str) -> list[CheckSpec]:
+    """The checks a graded test cell makes, in order; raises CheckRuleError if it breaks a rule."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as e:
+        raise CheckRuleError(f"syntax error: {e}") from None
+    specs, actual_names, expected_only = [], set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            raise CheckRuleError(
+                f"line {node.lineno}: bare `assert` in a graded test cell; use "
+                "sbs.assert_parity(actual, expected, name=...) so the grader can decide outside the sandbox")
+        if not _is_check_call(node):
+            continue
+        actual, expected, kwargs = _split_args(node)
+        name = kwargs.pop("name", None)
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and name.value.strip()):
+            raise CheckRuleError(f"line {node.lineno}: assert_parity needs name=\"a unique string literal\"")
+        options = {}
+        for key, value in kwargs.items():
+            if key not in ("rtol", "atol", "check_dtype"):
+                raise CheckRuleError(f"line {node.lineno}: unknown assert_parity option {key!r}")
+            try:
+                options[key] = ast.literal_eval(value)
+            except ValueError:
+                raise CheckRuleError(f"line {node.lineno}: {key} must be a literal") from None
+        spec = CheckSpec(name.value, **options)
+        specs.append(spec)
+        actual_names |= _names(actual)
+        if spec.is_parity:
+            actual_names |= _names(expected)
+        else:
+            expected_only.append((node.lineno, _names(expected)))
+    if not specs:
+        raise CheckRuleError("a graded test cell must make at least one sbs.assert_parity(...) check")
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for lineno, names in expected_only:
+        leaked = (names & assigned) - actual_names
+        if leaked:
+            raise CheckRuleError(
+                f"line {lineno}: {sorted(leaked)} is used only on the expected side but assigned in the cell; "
+                "compute expected values inside the assert_parity call so the sandbox never evaluates them")
+    return specs
+
+
+class _Rewrite(ast.NodeTransformer):
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not _is_check_call(node):
+            return node
+        actual, expected, kwargs = _split_args(node)
+        name = kwargs["name"]
+        args = [name, actual] + ([expected] if name.value.endswith("parity") else [])
+        return ast.copy_location(ast.Call(func=ast.Name(HANDBACK, ast.Load()), args=args, keywords=[]), node)
+
+
+def sandbox_source(source: str) -> str:
+    """The test cell as the sandbox runs it: checks become hand-backs, expected sides disappear."""
+    parse_test_cell(source)
+    return ast.unparse(ast.fix_missing_locations(_Rewrite().visit(ast.parse(source))))
