@@ -133,6 +133,15 @@ def test_parity_nan_handling():
         sbs.assert_parity(np.array([np.nan, 1.0]), np.array([0.0, 1.0]))
 
 
+def test_parity_of_text_and_booleans_is_exact():
+    assert sbs.assert_parity(str(torch.float32), "torch.float32", name="dtype name")
+    with pytest.raises(sbs.ParityError, match="values differ: 'torch.float64' vs 'torch.float32'"):
+        sbs.assert_parity(str(torch.float64), "torch.float32")
+    assert sbs.assert_parity(True, True)
+    with pytest.raises(sbs.ParityError):
+        sbs.assert_parity(False, True)
+
+
 def test_parity_of_scalars():
     assert "shape ()" in str(sbs.assert_parity(torch.tensor(3.0), tf.constant(3.0)))
 

@@ -46,6 +46,11 @@ class ParityReport:
     __repr__ = __str__
 
 
+def _short(a: np.ndarray) -> str:
+    text = repr(a.tolist())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _describe(a: np.ndarray) -> str:
     return f"shape {a.shape}, dtype {a.dtype}"
 
@@ -68,12 +73,16 @@ def assert_parity(
     Introduced in ``course/01_tensors.ipynb``.
     """
     a, b = to_numpy(actual), to_numpy(expected)
+    textual = a.dtype.kind in "USO" or b.dtype.kind in "USO"  # strings (e.g. dtype names): exact
     problems = []
     if a.shape != b.shape:
         problems.append(f"shapes differ: {a.shape} vs {b.shape}")
-    if check_dtype and a.dtype != b.dtype:
+    if check_dtype and not textual and a.dtype != b.dtype:
         problems.append(f"dtypes differ: {a.dtype} vs {b.dtype} (pass check_dtype=False to compare values only)")
-    if not problems:
+    if not problems and textual:
+        if not np.array_equal(a.astype(str), b.astype(str)):
+            problems.append(f"values differ: {_short(a)} vs {_short(b)}")
+    elif not problems:
         af, bf = a.astype(np.float64), b.astype(np.float64)
         close = np.isclose(af, bf, rtol=rtol, atol=atol, equal_nan=True)
         if not close.all():
