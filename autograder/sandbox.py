@@ -1,0 +1,121 @@
+"""Run a student's kernel in a bubblewrap sandbox.
+
+What the kernel can see: a read-only system (/usr, /lib, /bin, fonts), the Python installation
+and the course's .venv (read-only), the helper package ``sidebyside`` (read-only, on PYTHONPATH),
+its own empty scratch folder as the working directory, a private /tmp, and the folder holding its
+connection file and IPC sockets. Nothing else of the host: no solutions, no hidden tests, no
+gradebook, no configuration, no other student's work.
+
+How it is held: new PID, network (no interfaces at all), IPC and UTS namespaces; it dies with the
+grader (``--die-with-parent``); it runs as an unprivileged uid with every capability dropped and
+``no_new_privs``; rlimits cap memory (RLIMIT_DATA, which, unlike RLIMIT_AS, lets the frameworks
+reserve address space), file size, open files, processes (counted per uid: each worker slot has
+its own uid) and CPU time; thread pools are capped through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HELPER_PACKAGE = ROOT / "course" / "sidebyside"
+SANDBOX_UID_BASE = 61000  # + worker slot; no passwd entry needed
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap (or what it needs) is missing: refuse rather than run student code unconfined."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 3 * 2**30      # RLIMIT_DATA: a dual-framework kernel needs ~1 GiB
+    file_bytes: int = 64 * 2**20       # RLIMIT_FSIZE: largest file the kernel may write
+    open_files: int = 512              # RLIMIT_NOFILE
+    processes: int = 512               # RLIMIT_NPROC (threads count too; TF starts many)
+    cpu_seconds: int = 900             # RLIMIT_CPU: a backstop behind the grader's wall clock
+    threads: int = 1                   # OMP/MKL/TF thread pools
+
+
+def bwrap_path() -> str:
+    path = shutil.which("bwrap")
+    if not path:
+        raise SandboxUnavailable(
+            "bubblewrap is not installed, so student code cannot be sandboxed. Install it "
+            "(Debian/Ubuntu: apt-get install bubblewrap) or, only for code you trust, pass --unsafe-no-sandbox.")
+    return path
+
+
+def _parents(path: Path) -> list[str]:
+    """bwrap creates missing parents of a mount point as root-only folders: make them traversable."""
+    args = []
+    for parent in reversed(path.parents[:-1]):  # skip "/"
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def _ro(path: Path, target: Path | None = None) -> list[str]:
+    target = target or path
+    return _parents(target) + ["--ro-bind", str(path), str(target)]
+
+
+def python_prefixes() -> list[Path]:
+    """The .venv and the installation its interpreter comes from."""
+    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    return sorted(prefixes)
+
+
+def sandbox_env(limits: Limits) -> dict[str, str]:
+    n = str(limits.threads)
+    return {
+        "HOME": "/tmp", "TMPDIR": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "LANG": "C.UTF-8", "PYTHONPATH": "/opt/course", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
+        "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "agg", "CUDA_VISIBLE_DEVICES": "",
+        "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "TQDM_DISABLE": "1",
+        "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
+        "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n,
+    }
+
+
+def command(argv: list[str], scratch: Path, runtime: Path, uid: int, limits: Limits) -> list[str]:
+    """The command line that runs ``argv`` (a kernel) inside the sandbox, under hard rlimits.
+
+    ``scratch`` becomes the kernel's working directory (/home/student); ``runtime`` holds the
+    connection file and IPC sockets and is mounted at the same path. When the grader runs as root
+    both must be owned by ``uid``, which the kernel runs as; otherwise the kernel keeps the
+    grader's own (unprivileged) uid inside a user namespace.
+    """
+    as_root = os.geteuid() == 0
+    rlimits = [shutil.which("prlimit") or "/usr/bin/prlimit", f"--data={limits.memory_bytes}",
+               f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}", f"--nproc={limits.processes}",
+               f"--cpu={limits.cpu_seconds}", "--core=0", "--"]
+    args = [*rlimits, bwrap_path(), *([] if as_root else ["--unshare-user", "--cap-drop", "ALL"]), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    for system in ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/fonts", "/etc/alternatives"):
+        if Path(system).exists():
+            args += ["--ro-bind", system, system]
+    for prefix in python_prefixes():
+        args += _ro(prefix)
+    args += _ro(HELPER_PACKAGE, Path("/opt/course/sidebyside"))
+    args += _parents(runtime) + ["--bind", str(runtime), str(runtime)]
+    args += ["--perms", "0755", "--dir", "/home", "--bind", str(scratch), "/home/student", "--chdir", "/home/student"]
+    args += ["--clearenv"]
+    for key, value in sandbox_env(limits).items():
+        args += ["--setenv", key, value]
+    args += ["--"]
+    if as_root:  # drop to the worker slot's own uid, with no capabilities and no way back
+        args += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
+                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    return args + list(argv)
+
+
+def check_available() -> None:
+    """Raise SandboxUnavailable with a clear message unless a sandbox can be started here."""
+    bwrap_path()
+    for tool in ("prlimit", "setpriv"):
+        if not shutil.which(tool) and not Path(f"/usr/bin/{tool}").exists():
+            raise SandboxUnavailable(f"{tool} (util-linux) is missing: the sandbox needs it")
