@@ -1,1 +1,4 @@
-"""The course's grading and maintenance tools (nbgrader-based), and their tests."""
+"""The course's autograder: grade a class's nbgrader submissions safely (each kernel sandboxed,
+pass/fail decided outside it), in parallel or on a Dask cluster. ``python -m autograder --help``."""
+
+__version__ = "1.0"

@@ -112,17 +112,22 @@ def parse_test_cell(source: str) -> list[CheckSpec]:
 
 
 class _Rewrite(ast.NodeTransformer):
+    def __init__(self, both_sides: bool):
+        self.both_sides = both_sides
+
     def visit_Call(self, node):
         self.generic_visit(node)
         if not _is_check_call(node):
             return node
         actual, expected, kwargs = _split_args(node)
         name = kwargs["name"]
-        args = [name, actual] + ([expected] if name.value.endswith("parity") else [])
+        keep_expected = self.both_sides or name.value.endswith("parity")
+        args = [name, actual] + ([expected] if keep_expected else [])
         return ast.copy_location(ast.Call(func=ast.Name(HANDBACK, ast.Load()), args=args, keywords=[]), node)
 
 
-def sandbox_source(source: str) -> str:
-    """The test cell as the sandbox runs it: checks become hand-backs, expected sides disappear."""
+def sandbox_source(source: str, both_sides: bool = False) -> str:
+    """The test cell as the sandbox runs it: checks become hand-backs, and expected sides
+    disappear (``both_sides=True`` keeps them: for the trusted reference solution only)."""
     parse_test_cell(source)
-    return ast.unparse(ast.fix_missing_locations(_Rewrite().visit(ast.parse(source))))
+    return ast.unparse(ast.fix_missing_locations(_Rewrite(both_sides).visit(ast.parse(source))))

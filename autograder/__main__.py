@@ -1,0 +1,40 @@
+"""python -m autograder grade ASSIGNMENT --submissions DIR --out OUT [--workers N] [--scheduler ADDRESS] [--db URL]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import batch, sandbox, template
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description="Grade a class's submissions safely.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade every submission of an assignment")
+    g.add_argument("assignment", help="an assignment in source/, e.g. 01_tensors")
+    g.add_argument("--submissions", required=True, type=Path,
+                   help="DIR/<student_id>/<assignment>/<notebook>.ipynb, or an LMS .zip download")
+    g.add_argument("--out", required=True, type=Path, help="where grades.csv, feedback/ and report/ go")
+    g.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
+    g.add_argument("--scheduler", default=None, help="a Dask scheduler, e.g. tcp://host:8786, instead of local workers")
+    g.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite autograder/gradebook.db)")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run student code without a sandbox (only for code you trust)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    args = parser.parse_args(argv)
+    try:
+        batch.grade_assignment(args.assignment, args.submissions, args.out, args.workers, args.scheduler, args.db,
+                               args.unsafe_no_sandbox, quiet=args.quiet)
+    except sandbox.SandboxUnavailable as e:
+        print(f"autograder: refusing to run student code: {e}", file=sys.stderr)
+        return 2
+    except template.InstructorError as e:
+        print(f"autograder: the assignment cannot be graded: {e}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Grade one submission: a pure function from (template, submitted bytes) to a result dict.
+
+Policy for what students send (every case is a recorded result with a reason, never a crash):
+
+==========================  ===============================================================
+what arrived                what happens
+==========================  ===============================================================
+no notebook                 status ``missing``, score 0
+wrong file name             the only ``.ipynb`` in the folder is graded, flagged; several: ``ambiguous``, 0
+over ``MAX_BYTES``          status ``too_large``, score 0 (never parsed)
+not UTF-8 / not JSON        status ``unreadable``, score 0
+not a notebook              status ``unreadable``, score 0
+answer cell missing         graded as unanswered (its stub), flagged
+answer cell duplicated      the first copy is graded, flagged
+read-only/test cells edited restored from the trusted template, flagged
+cells added by the student  kept, in place, and run (they are student code like any other)
+kernel dies / times out     checks that finished still count; status names it, with the cell
+==========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .kernel import RunLimits, decode_value, run_cells
+from .sandbox import SANDBOX_UID_BASE, Limits
+from .template import Template
+
+MAX_BYTES = 20 * 2**20
+
+
+@dataclass
+class Task:
+    student_id: str
+    template: Template
+    filename: str | None          # what the student's notebook was called (None: nothing submitted)
+    data: bytes | None            # its bytes
+    flags: tuple[str, ...] = ()   # found while collecting (e.g. misnamed file)
+    status: str | None = None     # set when collection already decided (missing, ambiguous)
+    reason: str = ""
+    sandboxed: bool = True
+    limits: RunLimits = RunLimits()
+    sandbox_limits: Limits = Limits()
+
+
+def fingerprint(task: Task) -> str:
+    h = hashlib.sha256(f"{__version__}|{task.template.digest}|{task.status}|{task.filename}".encode())
+    h.update(task.data or b"")
+    return h.hexdigest()[:20]
+
+
+def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -> dict:
+    return {"student_id": task.student_id, "assignment": task.template.assignment, "score": round(score, 4),
+            "max_score": task.template.max_score, "status": status, "reason": reason,
+            "flags": list(task.flags) + extra.pop("flags", []), "cells": extra.pop("cells", []),
+            "fingerprint": fingerprint(task), "grader_version": __version__, **extra}
+
+
+def _read_notebook(data: bytes) -> tuple[dict | None, str]:
+    if len(data) > MAX_BYTES:
+        return None, f"the notebook is {len(data) / 2**20:.1f} MiB, over the {MAX_BYTES // 2**20} MiB limit"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, f"the notebook is not UTF-8 text (byte {e.start})"
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as e:
+        return None, f"the notebook is not valid JSON (line {e.lineno}: {e.msg})"
+    if not (isinstance(nb, dict) and isinstance(nb.get("cells"), list)
+            and all(isinstance(c, dict) for c in nb["cells"])):
+        return None, "the file is JSON but not a Jupyter notebook (no list of cells)"
+    return nb, ""
+
+
+def _source(cell: dict) -> str:
+    s = cell.get("source", "")
+    if isinstance(s, list):
+        return "".join(x for x in s if isinstance(x, str))
+    return s if isinstance(s, str) else ""
+
+
+def _grade_id(cell: dict) -> str | None:
+    meta = cell.get("metadata")
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    gid = nbg.get("grade_id") if isinstance(nbg, dict) else None
+    return gid if isinstance(gid, str) else None
+
+
+def assemble(template: Template, nb: dict) -> tuple[list[str], list[str | None], list[str]]:
+    """The code to run: the template's cells in order, the student's answers spliced in by
+    grade_id, the student's own extra cells kept after the template cell they followed.
+    Returns (codes, grade_id of each code, flags)."""
+    known = {c["grade_id"] for c in template.cells if c["grade_id"]}
+    answers, extras, flags, after = {}, {}, [], None
+    for cell in nb["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        gid = _grade_id(cell)
+        if gid in known:
+            after = gid
+            kind = next(c["kind"] for c in template.cells if c["grade_id"] == gid)
+            if kind == "answer":
+                if gid in answers:
+                    flags.append(f"answer cell {gid} appears twice: the first copy was graded")
+                else:
+                    answers[gid] = _source(cell)
+            elif _source(cell).strip() != next(c.get("code", "") for c in template.cells if c["grade_id"] == gid).strip() \
+                    and kind == "fixed":
+                flags.append(f"read-only cell {gid} was edited: the original was restored")
+        elif _source(cell).strip():
+            extras.setdefault(after, []).append(_source(cell))
+    codes, ids = [], []
+    for code in extras.get(None, []):
+        codes.append(code)
+        ids.append(None)
+    for cell in template.cells:
+        gid = cell["grade_id"]
+        if cell["kind"] == "answer":
+            if gid not in answers:
+                flags.append(f"answer cell {gid} is missing: graded as unanswered")
+            codes.append(answers.get(gid, cell["stub"]))
+        else:
+            codes.append(cell["code"])
+        ids.append(gid)
+        for code in extras.get(gid, []):
+            codes.append(code)
+            ids.append(None)
+    return codes, ids, flags
+
+
+def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
+    from sidebyside import ParityError, assert_parity
+
+    by_id = {gid: run for gid, run in zip(ids, runs) if gid}
+    report = []
+    for gid, test in template.tests.items():
+        run = by_id.get(gid)
+        handed = {}
+        for payload in (run.checks if run else []):
+            if isinstance(payload, dict) and isinstance(payload.get("name"), str):
+                handed.setdefault(payload["name"], []).append(payload.get("values"))
+        messages, passed = [], True
+        for spec in test.specs:
+            hidden = spec.name not in test.visible
+            label = f"hidden check «{spec.name}»" if hidden else f"check «{spec.name}»"
+            expected_runs = template.reference[spec.name]
+            got = handed.get(spec.name, [])
+            if len(got) != len(expected_runs):
+                passed = False
+                messages.append(f"{label} did not run" if not got else f"{label} ran {len(got)} times, expected {len(expected_runs)}")
+                continue
+            for occurrence, (values, want) in enumerate(zip(got, expected_runs)):
+                try:
+                    arrays = [decode_value(v) for v in values] if isinstance(values, list) else []
+                    if len(arrays) != len(want):
+                        raise ValueError("wrong number of values handed back")
+                    for side, (a, w) in enumerate(zip(arrays, want)):
+                        assert_parity(a, w, rtol=spec.rtol, atol=spec.atol, check_dtype=spec.check_dtype,
+                                      name=f"{spec.name}" + (" (TensorFlow side)" if side else ""))
+                    if spec.is_parity:
+                        assert_parity(arrays[0], arrays[1], rtol=spec.rtol, atol=spec.atol,
+                                      check_dtype=spec.check_dtype, name=f"{spec.name}: PyTorch vs TensorFlow")
+                except (ParityError, ValueError) as e:
+                    passed = False
+                    messages.append(f"{label} failed" if hidden else f"{label} failed:\n{e}")
+                    break
+        if run and run.status == "error":
+            hidden_cell = bool(test.visible != {s.name for s in test.specs})
+            detail = run.error.split(":")[0] if hidden_cell else run.error
+            messages.insert(0, f"the test cell raised {detail}")
+        elif run is None or run.status in ("not_run", "timeout", "kernel_died"):
+            messages.insert(0, "the test cell did not finish" if run and run.status != "not_run" else "the test cell did not run")
+        report.append({"grade_id": gid, "points": test.points if passed else 0.0, "max_points": test.points,
+                       "passed": passed, "messages": messages})
+    return report
+
+
+def grade(task: Task) -> dict:
+    """Grade one submission. Never raises: any failure is a result with a status and a reason."""
+    started = time.monotonic()
+    try:
+        if task.status:
+            return _result(task, task.status, task.reason)
+        nb, problem = _read_notebook(task.data or b"")
+        if nb is None:
+            return _result(task, "too_large" if "limit" in problem else "unreadable", problem)
+        codes, ids, flags = assemble(task.template, nb)
+        uid = SANDBOX_UID_BASE + os.getpid() % 4000  # each worker process its own uid
+        run = run_cells(codes, sandboxed=task.sandboxed, uid=uid, limits=task.limits,
+                        sandbox_limits=task.sandbox_limits,
+                        files=Path(task.template.files_dir) if task.template.files_dir else None)
+        cells = score_cells(task.template, ids, run.cells)
+        score = sum(c["points"] for c in cells)
+        status = "graded" if run.status == "completed" else run.status
+        outputs = [{"grade_id": gid, "outputs": r.outputs} for gid, r in zip(ids, run.cells)
+                   if gid in {c["grade_id"] for c in task.template.cells if c["kind"] == "answer"} or gid is None]
+        return _result(task, status, run.reason, score, flags=flags, cells=cells, answer_outputs=outputs,
+                       seconds=round(time.monotonic() - started, 2))
+    except Exception as e:  # noqa: BLE001 - one submission must never stop the batch
+        return _result(task, "grader_error", f"the grader failed on this submission: {type(e).__name__}: {e}",
+                       traceback=traceback.format_exc()[-4000:])

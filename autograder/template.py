@@ -1,0 +1,135 @@
+"""The trusted side of an assignment: what runs, in which order, what each test cell checks and
+what the reference solution hands back. Built once per batch from source/ and release/; the
+student's notebook contributes only the code of its answer cells (and any cells it added)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import checks
+from .kernel import RunLimits, decode_value, run_cells
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class InstructorError(RuntimeError):
+    """The assignment itself is broken (not a student's fault): stop before grading anyone."""
+
+
+@dataclass
+class TestCell:
+    grade_id: str
+    points: float
+    specs: list[checks.CheckSpec]
+    visible: set[str]           # names of checks a student can see in the release notebook
+    code: str                   # what the sandbox runs: checks rewritten to hand-backs
+
+
+@dataclass
+class Template:
+    assignment: str
+    notebook: str               # e.g. "01_tensors.ipynb"
+    cells: list[dict]           # [{"kind": "fixed"|"answer"|"test", "grade_id", "code"}], template order
+    tests: dict[str, TestCell]
+    files_dir: str | None       # data files shipped beside the release notebook
+    digest: str = ""
+    reference: dict[str, list[list[np.ndarray]]] = field(default_factory=dict)  # check name -> occurrences
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tests.values())
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _src(cell) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def load(assignment: str, root: Path = ROOT) -> Template:
+    """Read source/ and release/ of ``assignment`` (one graded notebook per assignment)."""
+    notebooks = sorted((root / "source" / assignment).glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise InstructorError(f"source/{assignment} must hold exactly one notebook, found {len(notebooks)}")
+    name = notebooks[0].name
+    release_path = root / "release" / assignment / name
+    if not release_path.exists():
+        raise InstructorError(f"{release_path.relative_to(root)} is missing: run make release")
+    source = json.loads(notebooks[0].read_text())
+    release = json.loads(release_path.read_text())
+    source_by_id = {_meta(c)["grade_id"]: c for c in source["cells"] if _meta(c).get("grade_id")}
+    cells, tests = [], {}
+    for c in release["cells"]:
+        if c["cell_type"] != "code":
+            continue
+        m = _meta(c)
+        gid = m.get("grade_id")
+        if m.get("solution"):
+            cells.append({"kind": "answer", "grade_id": gid, "code": _src(c), "stub": _src(c)})
+        elif m.get("grade"):
+            full = _src(source_by_id[gid])
+            try:
+                specs = checks.parse_test_cell(full)
+                visible = {s.name for s in checks.parse_test_cell(_src(c))}
+            except checks.CheckRuleError as e:
+                raise InstructorError(f"test cell {gid}: {e}") from None
+            tests[gid] = TestCell(gid, float(m.get("points", 0)), specs, visible, checks.sandbox_source(full))
+            cells.append({"kind": "test", "grade_id": gid, "code": tests[gid].code})
+        else:
+            cells.append({"kind": "fixed", "grade_id": gid, "code": _src(c)})
+    files = [p for p in release_path.parent.iterdir() if p.name != name]
+    digest = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode()
+                            + notebooks[0].read_bytes()).hexdigest()[:16]
+    return Template(assignment, name, cells, tests, str(release_path.parent) if files else None, digest)
+
+
+def reference_codes(template: Template, root: Path = ROOT) -> list[str]:
+    """The instructor's notebook as the grader runs it: solutions in, every check handing back both sides."""
+    source = json.loads((root / "source" / template.assignment / template.notebook).read_text())
+    by_id = {_meta(c)["grade_id"]: _src(c) for c in source["cells"] if _meta(c).get("grade_id")}
+    codes = []
+    for cell in template.cells:
+        if cell["kind"] == "answer":
+            codes.append(by_id[cell["grade_id"]])
+        elif cell["kind"] == "test":
+            codes.append(checks.sandbox_source(by_id[cell["grade_id"]], both_sides=True))
+        else:
+            codes.append(cell["code"])
+    return codes
+
+
+def compute_reference(template: Template, sandboxed: bool = True, limits: RunLimits = RunLimits()) -> None:
+    """Run the reference solution (in the same sandbox as students, so numbers match) and keep
+    what each check hands back. Every check must pass against its own expected value."""
+    run = run_cells(reference_codes(template), sandboxed=sandboxed, limits=limits,
+                    files=Path(template.files_dir) if template.files_dir else None)
+    if run.status != "completed":
+        raise InstructorError(f"the reference solution did not run: {run.status}: {run.reason}")
+    reference: dict[str, list[list[np.ndarray]]] = {}
+    specs = {s.name: s for t in template.tests.values() for s in t.specs}
+    for cell, cell_run in zip(template.cells, run.cells):
+        if cell_run.status != "ok":
+            raise InstructorError(f"cell {cell['grade_id']} failed in the reference solution: {cell_run.error}")
+        for payload in cell_run.checks:
+            values = [decode_value(v) for v in payload["values"]]
+            reference.setdefault(payload["name"], []).append(values)
+    from sidebyside import ParityError, assert_parity
+
+    for name, spec in specs.items():
+        if name not in reference:
+            raise InstructorError(f"check {name!r} never ran in the reference solution")
+        for actual, expected in reference[name]:
+            try:
+                assert_parity(actual, expected, rtol=spec.rtol, atol=spec.atol, check_dtype=spec.check_dtype, name=name)
+            except ParityError as e:
+                raise InstructorError(f"the reference solution fails its own check:\n{e}") from None
+    template.reference = {name: [occ[:1] if not specs[name].is_parity else occ for occ in occs]
+                          for name, occs in reference.items()}
