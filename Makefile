@@ -22,6 +22,8 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export JUPYTER_PLATFORM_DIRS := 1
+# The environment's tools first (nbgrader runs `alembic` by name when it creates a gradebook).
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help install lab test release execute bench clean pins
 

@@ -98,35 +98,30 @@ def assemble(template: Template, nb: dict) -> tuple[list[str], list[str | None],
     """The code to run: the template's cells in order, the student's answers spliced in by
     grade_id, the student's own extra cells kept after the template cell they followed.
     Returns (codes, grade_id of each code, flags)."""
-    known = {c["grade_id"] for c in template.cells if c["grade_id"]}
+    by_id = {c["grade_id"]: c for c in template.cells if c["grade_id"]}
     answers, extras, flags, after = {}, {}, [], None
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
         gid = _grade_id(cell)
-        if gid in known:
+        if gid in by_id:
             after = gid
-            kind = next(c["kind"] for c in template.cells if c["grade_id"] == gid)
-            if kind == "answer":
+            if by_id[gid]["kind"] == "answer":
                 if gid in answers:
                     flags.append(f"answer cell {gid} appears twice: the first copy was graded")
                 else:
                     answers[gid] = _source(cell)
-            elif _source(cell).strip() != next(c.get("code", "") for c in template.cells if c["grade_id"] == gid).strip() \
-                    and kind == "fixed":
+            elif _source(cell).strip() != by_id[gid]["original"].strip():
                 flags.append(f"read-only cell {gid} was edited: the original was restored")
         elif _source(cell).strip():
             extras.setdefault(after, []).append(_source(cell))
-    codes, ids = [], []
-    for code in extras.get(None, []):
-        codes.append(code)
-        ids.append(None)
+    codes, ids = list(extras.get(None, [])), [None] * len(extras.get(None, []))
     for cell in template.cells:
         gid = cell["grade_id"]
         if cell["kind"] == "answer":
             if gid not in answers:
                 flags.append(f"answer cell {gid} is missing: graded as unanswered")
-            codes.append(answers.get(gid, cell["stub"]))
+            codes.append(answers.get(gid, cell["original"]))
         else:
             codes.append(cell["code"])
         ids.append(gid)

@@ -111,6 +111,11 @@ def class_report(results: list[dict], out: Path) -> str:
     return summary
 
 
+def venv_env() -> dict:
+    """This environment's tools first on PATH (nbgrader runs `alembic` by name)."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+
+
 def record_in_gradebook(results: list[dict], assignment: str, db_url: str, root: Path) -> None:
     """Write the scores into nbgrader's gradebook, as its only writer: every grade row of each
     submission is replaced in one transaction, so nothing stale survives a regrade."""
@@ -119,11 +124,13 @@ def record_in_gradebook(results: list[dict], assignment: str, db_url: str, root:
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
+    if db_url.startswith("sqlite:///"):
+        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     # Let nbgrader itself record the assignment's notebooks and cells (as `make release` does).
     with tempfile.TemporaryDirectory() as tmp:
         r = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
                             f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={db_url}",
-                            "--log-level=ERROR"], cwd=root, capture_output=True, text=True)
+                            "--log-level=ERROR"], cwd=root, capture_output=True, text=True, env=venv_env())
         if r.returncode:
             raise RuntimeError(f"nbgrader could not record {assignment} in the gradebook:\n{r.stderr[-2000:]}")
     with warnings.catch_warnings(), Gradebook(db_url) as gb:

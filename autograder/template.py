@@ -37,6 +37,7 @@ class Template:
     cells: list[dict]           # [{"kind": "fixed"|"answer"|"test", "grade_id", "code"}], template order
     tests: dict[str, TestCell]
     files_dir: str | None       # data files shipped beside the release notebook
+    root: str = str(ROOT)       # the course folder holding source/ and release/
     digest: str = ""
     reference: dict[str, list[list[np.ndarray]]] = field(default_factory=dict)  # check name -> occurrences
 
@@ -73,7 +74,7 @@ def load(assignment: str, root: Path = ROOT) -> Template:
         m = _meta(c)
         gid = m.get("grade_id")
         if m.get("solution"):
-            cells.append({"kind": "answer", "grade_id": gid, "code": _src(c), "stub": _src(c)})
+            cells.append({"kind": "answer", "grade_id": gid, "code": _src(c), "original": _src(c)})
         elif m.get("grade"):
             full = _src(source_by_id[gid])
             try:
@@ -82,18 +83,18 @@ def load(assignment: str, root: Path = ROOT) -> Template:
             except checks.CheckRuleError as e:
                 raise InstructorError(f"test cell {gid}: {e}") from None
             tests[gid] = TestCell(gid, float(m.get("points", 0)), specs, visible, checks.sandbox_source(full))
-            cells.append({"kind": "test", "grade_id": gid, "code": tests[gid].code})
+            cells.append({"kind": "test", "grade_id": gid, "code": tests[gid].code, "original": _src(c)})
         else:
-            cells.append({"kind": "fixed", "grade_id": gid, "code": _src(c)})
+            cells.append({"kind": "fixed", "grade_id": gid, "code": _src(c), "original": _src(c)})
     files = [p for p in release_path.parent.iterdir() if p.name != name]
     digest = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode()
                             + notebooks[0].read_bytes()).hexdigest()[:16]
-    return Template(assignment, name, cells, tests, str(release_path.parent) if files else None, digest)
+    return Template(assignment, name, cells, tests, str(release_path.parent) if files else None, str(root), digest)
 
 
-def reference_codes(template: Template, root: Path = ROOT) -> list[str]:
+def reference_codes(template: Template) -> list[str]:
     """The instructor's notebook as the grader runs it: solutions in, every check handing back both sides."""
-    source = json.loads((root / "source" / template.assignment / template.notebook).read_text())
+    source = json.loads((Path(template.root) / "source" / template.assignment / template.notebook).read_text())
     by_id = {_meta(c)["grade_id"]: _src(c) for c in source["cells"] if _meta(c).get("grade_id")}
     codes = []
     for cell in template.cells:
