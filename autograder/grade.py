@@ -56,6 +56,18 @@ def fingerprint(task: Task) -> str:
     return h.hexdigest()[:20]
 
 
+_uses = 0
+
+
+def next_uid() -> int:
+    """A uid for the next sandboxed kernel: each worker process rotates through its own 10 uids,
+    so kernels never share a uid (or its process budget) with another worker's, or with the
+    remains of this worker's previous kernel."""
+    global _uses
+    _uses += 1
+    return SANDBOX_UID_BASE + (os.getpid() % 400) * 10 + _uses % 10
+
+
 def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -> dict:
     return {"student_id": task.student_id, "assignment": task.template.assignment, "score": round(score, 4),
             "max_score": task.template.max_score, "status": status, "reason": reason,
@@ -188,7 +200,7 @@ def grade(task: Task) -> dict:
         if nb is None:
             return _result(task, "too_large" if "limit" in problem else "unreadable", problem)
         codes, ids, flags = assemble(task.template, nb)
-        uid = SANDBOX_UID_BASE + os.getpid() % 4000  # each worker process its own uid
+        uid = next_uid()
         run = run_cells(codes, sandboxed=task.sandboxed, uid=uid, limits=task.limits,
                         sandbox_limits=task.sandbox_limits,
                         files=Path(task.template.files_dir) if task.template.files_dir else None)

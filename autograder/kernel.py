@@ -12,6 +12,7 @@ import base64
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,8 @@ class Kernel:
                 self.kc.stop_channels()
             if self.km and self.km.has_kernel:
                 self.km.shutdown_kernel(now=True)
+            if self.sandboxed and os.geteuid() == 0:
+                wait_for_uid_to_vanish(self.uid)
         finally:
             if getattr(self, "log", None):
                 self.log.close()
@@ -142,6 +145,37 @@ class Kernel:
 
     def alive(self) -> bool:
         return bool(self.km and self.km.is_alive())
+
+
+def processes_of(uid: int) -> list[int]:
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("Uid:"):
+                    if int(line.split()[1]) == uid:
+                        pids.append(int(status.parent.name))
+                    break
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def wait_for_uid_to_vanish(uid: int, timeout: float = 10.0) -> None:
+    """The sandbox dies with its PID namespace, but the kernel reaps thousands of forked
+    processes asynchronously, and the next kernel under this uid would hit RLIMIT_NPROC meanwhile.
+    The uid belongs to this sandbox alone, so whatever still runs under it after a grace period
+    is killed outright."""
+    deadline = time.monotonic() + timeout
+    grace = time.monotonic() + 2
+    while (pids := processes_of(uid)) and time.monotonic() < deadline:
+        if time.monotonic() > grace:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.1)
 
 
 def _output_size(msg_type: str, content: dict) -> int:

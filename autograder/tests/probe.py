@@ -67,7 +67,7 @@ def release(root: Path) -> dict:
 def answered(root: Path, answers: dict[str, str] | None = None, correct: bool = True) -> dict:
     """The release notebook with answers filled in: the solutions, with ``answers`` overriding."""
     nb = copy.deepcopy(release(root))
-    chosen = {k: v.replace("### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION", "") for k, v in SOLUTIONS.items()} \
+    chosen = {k: v.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "") for k, v in SOLUTIONS.items()} \
         if correct else {}
     chosen.update(answers or {})
     for cell in nb["cells"]:
