@@ -22,11 +22,13 @@ def main(argv=None) -> int:
     g.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite autograder/gradebook.db)")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code without a sandbox (only for code you trust)")
+    g.add_argument("--course", type=Path, default=template.ROOT,
+                   help="the course folder holding source/ and release/ (default: this project)")
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     args = parser.parse_args(argv)
     try:
         batch.grade_assignment(args.assignment, args.submissions, args.out, args.workers, args.scheduler, args.db,
-                               args.unsafe_no_sandbox, quiet=args.quiet)
+                               args.unsafe_no_sandbox, root=args.course.resolve(), quiet=args.quiet)
     except sandbox.SandboxUnavailable as e:
         print(f"autograder: refusing to run student code: {e}", file=sys.stderr)
         return 2

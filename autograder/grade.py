@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import time
 import traceback
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -
     return {"student_id": task.student_id, "assignment": task.template.assignment, "score": round(score, 4),
             "max_score": task.template.max_score, "status": status, "reason": reason,
             "flags": list(task.flags) + extra.pop("flags", []), "cells": extra.pop("cells", []),
-            "fingerprint": fingerprint(task), "grader_version": __version__, **extra}
+            "fingerprint": fingerprint(task), "grader_version": __version__,
+            "worker": f"{socket.gethostname()}:{os.getpid()}", **extra}
 
 
 def _read_notebook(data: bytes) -> tuple[dict | None, str]:

@@ -1,0 +1,161 @@
+"""Batch semantics of the grader: fresh results on regrade, resuming after a kill without lost or
+duplicated work, LMS zips, the command line, and a real Dask cluster on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+
+import probe
+from autograder import batch
+from autograder.kernel import RunLimits
+from conftest import ROOT, tool
+
+LIMITS = RunLimits(cell_timeout_s=8, notebook_timeout_s=60)
+WRONG_Q1 = {"q1_double": "def double(x):\n    return 3 * np.asarray(x)"}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    tool("bwrap")
+    return probe.build_course(tmp_path_factory.mktemp("course"))
+
+
+def grade(course, subs, out, **kw):
+    return {r["student_id"]: r for r in batch.grade_assignment(
+        probe.ASSIGNMENT, subs, out, root=course, limits=LIMITS, quiet=True, **kw)}
+
+
+def scores_in_gradebook(course):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'autograder' / 'gradebook.db'}") as gb:
+        return {s.student.id: s.score for s in gb.assignment_submissions(probe.ASSIGNMENT)}
+
+
+def test_regrade_replaces_every_score(course, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    probe.submit(subs, "ana", probe.answered(course))
+    probe.submit(subs, "ben", probe.answered(course, WRONG_Q1))
+    first = grade(course, subs, out, workers=2)
+    assert (first["ana"]["score"], first["ben"]["score"]) == (6, 5)
+    # ana resubmits something that crashes in the first answer; ben fixes his answer
+    probe.submit(subs, "ana", probe.answered(course, {"q1_double": "import os\nos._exit(3)"}))
+    probe.submit(subs, "ben", probe.answered(course))
+    second = grade(course, subs, out, workers=2)
+    assert (second["ana"]["score"], second["ana"]["status"]) == (0, "kernel_died")
+    assert second["ben"]["score"] == 6
+    assert scores_in_gradebook(course)["ana"] == 0 and scores_in_gradebook(course)["ben"] == 6
+    assert "ana,99_probe,0.0,6.0,kernel_died" in (out / "grades.csv").read_text()
+
+
+def test_an_unchanged_submission_is_not_graded_twice(course, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    probe.submit(subs, "cat", probe.answered(course))
+    grade(course, subs, out, workers=1)
+    saved = (out / "results" / "cat.json").read_text()
+    again = grade(course, subs, out, workers=1)
+    assert (out / "results" / "cat.json").read_text() == saved and again["cat"]["score"] == 6
+
+
+def test_a_killed_batch_resumes_without_losing_or_repeating_work(course, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    students = [f"s{i:02d}" for i in range(6)]
+    for s in students:
+        probe.submit(subs, s, probe.answered(course))
+    code = ("import sys; sys.path[:0] = [%r, %r]\nfrom pathlib import Path\nfrom autograder import batch\n"
+            "from autograder.kernel import RunLimits\nif __name__ == '__main__':\n"
+            "    batch.grade_assignment('99_probe', Path(%r), Path(%r), workers=1, root=Path(%r), quiet=True)\n"
+            % (str(ROOT), str(ROOT / "autograder" / "tests"), str(subs), str(out), str(course)))
+    script = tmp_path / "run.py"
+    script.write_text(code)
+    proc = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
+    deadline = time.monotonic() + 180
+    while len(list((out / "results").glob("*.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the grader dies mid-batch, workers and kernels with it
+    proc.wait()
+    before = {p.name: p.read_text() for p in (out / "results").glob("*.json")}
+    assert 2 <= len(before) < len(students), "the kill should land mid-batch"
+    results = grade(course, subs, out, workers=2)
+    assert sorted(results) == students and all(r["score"] == 6 for r in results.values())
+    for name, text in before.items():  # finished work was kept, not redone
+        assert (out / "results" / name).read_text() == text
+    rows = (out / "grades.csv").read_text().splitlines()[1:]
+    assert sorted(r.split(",")[0] for r in rows) == students
+
+
+def test_lms_zip_downloads(course, tmp_path):
+    good = json.dumps(probe.answered(course)).encode()
+    wrong = json.dumps(probe.answered(course, WRONG_Q1)).encode()
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("dana_12345_67890_99_probe.ipynb", good)                       # Canvas
+        z.writestr("eli_late_12346_67891_99_probe-1.ipynb", wrong)                # Canvas, late resubmission
+        z.writestr("Fay Gold_555_assignsubmission_file_/99_probe.ipynb", good)     # Moodle
+        z.writestr("export/gus/99_probe/99_probe.ipynb", wrong)                   # nbgrader layout
+        z.writestr("../../evil_1_2_99_probe.ipynb", good)                         # path tricks stay names
+    results = grade(course, archive, tmp_path / "out", workers=2)
+    assert {k: r["score"] for k, r in results.items()} == {"dana": 6, "eli": 5, "Fay_Gold_555": 6, "gus": 5, "evil": 6}
+    assert not (tmp_path.parent / "evil_1_2_99_probe.ipynb").exists()
+
+
+def test_cli_refuses_without_a_sandbox_and_runs_with_the_unsafe_flag(course, tmp_path):
+    subs = tmp_path / "subs"
+    probe.submit(subs, "hal", probe.answered(course))
+    cmd = [sys.executable, "-m", "autograder", "grade", probe.ASSIGNMENT, "--submissions", str(subs),
+           "--out", str(tmp_path / "out"), "--course", str(course), "--workers", "1"]
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable)}  # no bwrap on this PATH
+    refused = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "refusing to run student code" in refused.stderr
+    assert "bubblewrap is not installed" in refused.stderr and not (tmp_path / "out").exists()
+    unsafe = subprocess.run(cmd + ["--unsafe-no-sandbox"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert unsafe.returncode == 0, unsafe.stderr
+    assert "hal,99_probe,6.0,6.0,graded" in (tmp_path / "out" / "grades.csv").read_text()
+    assert "1/1" in unsafe.stderr  # the progress line
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_real_dask_cluster_on_loopback(course, tmp_path):
+    port = free_port()
+    bindir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'autograder' / 'tests'}"}
+    procs = [subprocess.Popen([f"{bindir}/dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)]
+    try:
+        for _ in range(2):
+            procs.append(subprocess.Popen([f"{bindir}/dask", "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
+                                           "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          start_new_session=True))
+        from distributed import Client
+
+        with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        subs = tmp_path / "subs"
+        for i in range(6):
+            probe.submit(subs, f"d{i}", probe.answered(course, WRONG_Q1 if i % 2 else None))
+        results = grade(course, subs, tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}")
+        assert {k: r["score"] for k, r in results.items()} == {f"d{i}": 5 if i % 2 else 6 for i in range(6)}
+        assert len({r["worker"] for r in results.values()}) == 2, "both workers graded"
+        assert scores_in_gradebook(course)["d1"] == 5  # one writer: the client
+    finally:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=30)
