@@ -25,7 +25,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 # The environment's tools first (nbgrader runs `alembic` by name when it creates a gradebook).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install lab test release execute bench clean pins
+.PHONY: help install lab test release execute bench clean pins grade demo
 
 help: ## list the tasks (default)
 	@echo "Usage: make TASK   (a newcomer needs only 'make lab' and 'make test')"
@@ -76,10 +76,20 @@ execute: $(STAMP) ## re-run notebooks and store their outputs as nbval's referen
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 $(NBS)
 
+grade: $(STAMP) ## grade a class: make grade A=01_tensors [SUBMISSIONS=dir|lms.zip] [WORKERS=n] [SCHEDULER=tcp://..] [DB=url]
+	@test -n "$(A)" || { echo "make grade: name the assignment, e.g. make grade A=01_tensors" >&2; exit 1; }
+	$(PY) -m autograder grade $(A) --submissions $(or $(SUBMISSIONS),autograder/submitted) \
+	  --out $(or $(OUT),autograder/graded/$(A)) $(if $(WORKERS),--workers $(WORKERS)) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(DB),--db $(DB))
+
+demo: $(STAMP) ## grade the shipped example submissions (correct, partial, wrong, broken) and print the table
+	$(PY) -m autograder grade 01_tensors --submissions autograder/examples/01_tensors --out autograder/graded/demo
+	@echo; column -s, -t < autograder/graded/demo/grades.csv
+
 bench: $(STAMP) ## time and measure peak memory of every notebook; write the table into README.md
 	$(PY) -m autograder.notebook_bench --readme README.md $(BENCH_ARGS)
 
 clean: ## remove the .venv and everything generated at run time (keeps release/)
 	rm -rf $(VENV) .pytest_cache autograder/gradebook.db gradebook.db autograder/submitted \
-	  autograder/autograded autograder/feedback course/scratch bench-results
+	  autograder/autograded autograder/feedback autograder/graded course/scratch bench-results
 	find . -name __pycache__ -type d -prune -exec rm -rf {} + -o -name '*.egg-info' -prune -exec rm -rf {} +
