@@ -46,14 +46,15 @@ class Progress:
 
 
 def collect_tasks(assignment: str, submissions: Path, tpl: template.Template, sandboxed: bool,
-                  limits: RunLimits) -> list[Task]:
+                  limits: RunLimits, sandbox_limits: sandbox.Limits = sandbox.Limits()) -> list[Task]:
     if submissions.is_file() and submissions.suffix == ".zip":
         subs = collect.from_zip(submissions, assignment, tpl.notebook)
     elif submissions.is_dir():
         subs = collect.from_directory(submissions, assignment, tpl.notebook)
     else:
         raise SystemExit(f"--submissions {submissions}: not a folder or a .zip file")
-    return [Task(s.student_id, tpl, s.filename, s.data, s.flags, s.status, s.reason, sandboxed, limits) for s in subs]
+    return [Task(s.student_id, tpl, s.filename, s.data, s.flags, s.status, s.reason, sandboxed, limits, sandbox_limits)
+            for s in subs]
 
 
 def _saved(path: Path) -> dict | None:
@@ -121,13 +122,14 @@ def _failure(task: Task, error: Exception) -> dict:
 
 def grade_assignment(assignment: str, submissions: Path, out: Path, workers: int | None = None,
                      scheduler: str | None = None, db: str | None = None, unsafe_no_sandbox: bool = False,
-                     root: Path = template.ROOT, limits: RunLimits = RunLimits(), quiet: bool = False) -> list[dict]:
+                     root: Path = template.ROOT, limits: RunLimits = RunLimits(),
+                     sandbox_limits: sandbox.Limits = sandbox.Limits(), quiet: bool = False) -> list[dict]:
     sandboxed = not unsafe_no_sandbox
     if sandboxed:
         sandbox.check_available()
     tpl = template.load(assignment, root)
     template.compute_reference(tpl, sandboxed=sandboxed, limits=limits)
-    tasks = collect_tasks(assignment, submissions, tpl, sandboxed, limits)
+    tasks = collect_tasks(assignment, submissions, tpl, sandboxed, limits, sandbox_limits)
     if not tasks:
         raise SystemExit(f"no student folders found in {submissions}")
     workers = workers or os.cpu_count() or 1

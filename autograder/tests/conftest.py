@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
+# The environment's tools first, as `make test` has them (nbgrader runs `alembic` by name).
+os.environ["PATH"] = f"{VENV_BIN}:{os.environ.get('PATH', '')}"
 CHAPTER_NAME = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
 
 CHAPTERS = sorted(p for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00_"))

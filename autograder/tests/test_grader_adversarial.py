@@ -14,9 +14,11 @@ import pytest
 import probe
 from autograder import batch
 from autograder.kernel import RunLimits
+from autograder.sandbox import Limits
 from conftest import ROOT, tool
 
 LIMITS = RunLimits(cell_timeout_s=8, notebook_timeout_s=60)
+SMALL = Limits(memory_bytes=2**30)  # the probe needs NumPy only: a 1 GiB cap makes the memory bomb quick
 GOOD = {k: v.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "") for k, v in probe.SOLUTIONS.items()}
 WRONG = {"q1_double": "def double(x):\n    return 3 * np.asarray(x)",
          "q2_norm": "def norm(v):\n    return 0.0",
@@ -183,7 +185,7 @@ def graded(tmp_path_factory):
     subs = root / "submitted"
     build(root, subs)
     results = batch.grade_assignment(probe.ASSIGNMENT, subs, root / "out", workers=2, root=root, limits=LIMITS,
-                                     quiet=True)
+                                     sandbox_limits=SMALL, quiet=True)
     return root, {r["student_id"]: r for r in results}
 
 
