@@ -24,12 +24,14 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export JUPYTER_PLATFORM_DIRS := 1
 # The environment's tools first (nbgrader runs `alembic` by name when it creates a gradebook).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Students see nbgrader's Assignments list and Validate button, not the instructor's tools.
+export JUPYTER_CONFIG_PATH := $(CURDIR)/.jupyter/student
 
-.PHONY: help install lab test release execute bench clean pins grade demo
+.PHONY: help install lab lab-instructor test release execute bench clean pins grade demo
 
 help: ## list the tasks (default)
 	@echo "Usage: make TASK   (a newcomer needs only 'make lab' and 'make test')"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 pins: ## print the exact pip pins of environment.yml (what `install` installs)
 	@sed -n 's/^ *- *\([A-Za-z0-9_.-]*==[^ #]*\).*/\1/p' environment.yml
@@ -37,30 +39,42 @@ pins: ## print the exact pip pins of environment.yml (what `install` installs)
 install: $(STAMP) ## build .venv from environment.yml's pins (runs only when they changed)
 
 $(STAMP): environment.yml pyproject.toml
-	@if [ -z "$(PYTHON)" ]; then \
+	@flock .install.lock $(MAKE) --no-print-directory build-venv  # one build at a time
+
+build-venv:
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt environment.yml ] && [ $(STAMP) -nt pyproject.toml ]; then exit 0; fi; \
+	if [ -z "$(PYTHON)" ]; then \
 	  echo "make: this course needs Python 3.11, and python3.11 is not on your PATH." >&2; \
 	  echo "      Install it (python.org, pyenv, or your package manager), or point to it:" >&2; \
-	  echo "      make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)" >&2; exit 1; fi
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
-	  echo "make: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), the course needs 3.11." >&2; exit 1; }
-	@echo "Building $(VENV) from environment.yml (a few minutes, about 2.8 GB)..."
-	$(PYTHON) -m venv --clear $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $$($(MAKE) -s --no-print-directory pins)
-	$(PY) -m pip install --quiet --no-deps -e .
-	@touch $@
-	@echo "Installed. Next: make lab (open the course) or make test."
+	  echo "      make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)" >&2; exit 1; fi; \
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "make: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), the course needs 3.11." >&2; exit 1; }; \
+	echo "Building $(VENV) from environment.yml (a few minutes, about 2.8 GB)..."; \
+	set -x; $(PYTHON) -m venv --clear $(VENV); \
+	$(PY) -m pip install --quiet --upgrade pip; \
+	$(PY) -m pip install --quiet $$($(MAKE) -s --no-print-directory pins); \
+	$(PY) -m pip install --quiet --no-deps -e .; \
+	{ set +x; } 2>/dev/null; touch $(STAMP); echo "Installed. Next: make lab (open the course) or make test."
 
-lab: $(STAMP) ## open the course in JupyterLab (installs first if needed)
+# $(call serve,START_PAGE,WHO): JupyterLab on loopback, on START_PAGE, with a fresh token.
+define serve
 	@$(PY) -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("$(HOST)", $(PORT))) == 0)' || { \
-	  echo "make: port $(PORT) on $(HOST) is busy (another Jupyter?). Use another one: make lab PORT=8899" >&2; exit 1; }
+	  echo "make: port $(PORT) on $(HOST) is busy (another Jupyter?). Use another one: make $@ PORT=8899" >&2; exit 1; }
 	@token=$$($(PY) -c 'import secrets; print(secrets.token_hex(16))'); \
-	echo ""; echo "  The course opens at  http://$(HOST):$(PORT)/lab/tree/$(START)?token=$$token"; \
+	echo ""; echo "  The $(2) opens at  http://$(HOST):$(PORT)/$(1)?token=$$token"; \
 	echo "  Stop it with Ctrl+C."; echo ""; \
 	exec $(VENV)/bin/jupyter lab --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) \
 	  --ServerApp.port_retries=0 --ServerApp.root_dir="$(CURDIR)" --IdentityProvider.token=$$token \
-	  --LabApp.default_url=/lab/tree/$(START) $(if $(NO_BROWSER),--no-browser) \
+	  --LabApp.default_url=/$(1) $(if $(NO_BROWSER),--no-browser) \
 	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True) $(LAB_ARGS)
+endef
+
+lab: $(STAMP) ## open the course in JupyterLab, as a student (installs first if needed)
+	$(call serve,lab/tree/$(START),course)
+
+lab-instructor: export JUPYTER_CONFIG_PATH :=
+lab-instructor: $(STAMP) ## JupyterLab with nbgrader's formgrader and create-assignment tools
+	$(call serve,formgrader,formgrader)
 
 test: $(STAMP) ## run every test: notebooks (nbval), nbgrader, release, style, helpers, lab server
 	$(PY) -m pytest -n $(JOBS) --dist loadfile \

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -86,6 +87,16 @@ def test_lab_has_nbgraders_extensions(lab):
     nbgrader = [e for e in extensions if e["name"] == "jupyter-nbgrader"]
     assert nbgrader and nbgrader[0]["enabled"], extensions
     assert json.loads(get(base + "/nbgrader_version?version=0.9.6", token)[1]) == {"success": True}
+
+
+def test_students_do_not_get_the_instructors_tools(lab):
+    base, start, token = lab
+    html = get(base + start, token)[1]
+    for plugin in ("formgrader", "create-assignment", "course-list"):
+        assert f'"@jupyter/nbgrader:{plugin}"' in html  # listed under disabledExtensions in the page config
+    with pytest.raises(urllib.error.HTTPError) as e:
+        get(base + "/formgrader", token)
+    assert e.value.code == 404
 
 
 def test_validate_button_backend_reports_a_release_notebooks_failures(lab):
