@@ -73,8 +73,8 @@ lab: $(STAMP) ## open the course in JupyterLab, as a student (installs first if 
 	$(call serve,lab/tree/$(START),course)
 
 lab-instructor: export JUPYTER_CONFIG_PATH :=
-lab-instructor: $(STAMP) ## JupyterLab with nbgrader's formgrader and create-assignment tools
-	$(call serve,formgrader,formgrader)
+lab-instructor: $(STAMP) ## JupyterLab with nbgrader's tools: Nbgrader menu -> Formgrader
+	$(call serve,lab/tree/README.md,instructors' JupyterLab (formgrader: Nbgrader menu -> Formgrader))
 
 test: $(STAMP) ## run every test: notebooks (nbval), nbgrader, release, style, helpers, lab server
 	$(PY) -m pytest -n $(JOBS) --dist loadfile \

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from . import __version__
 from .kernel import RunLimits, decode_value, run_cells
-from .sandbox import SANDBOX_UID_BASE, Limits
+from .sandbox import Limits
 from .template import Template
 
 MAX_BYTES = 20 * 2**20
@@ -55,18 +55,6 @@ def fingerprint(task: Task) -> str:
     h = hashlib.sha256(f"{__version__}|{task.template.digest}|{task.status}|{task.filename}".encode())
     h.update(task.data or b"")
     return h.hexdigest()[:20]
-
-
-_uses = 0
-
-
-def next_uid() -> int:
-    """A uid for the next sandboxed kernel: each worker process rotates through its own 10 uids,
-    so kernels never share a uid (or its process budget) with another worker's, or with the
-    remains of this worker's previous kernel."""
-    global _uses
-    _uses += 1
-    return SANDBOX_UID_BASE + (os.getpid() % 400) * 10 + _uses % 10
 
 
 def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -> dict:
@@ -202,8 +190,7 @@ def grade(task: Task) -> dict:
         if nb is None:
             return _result(task, "too_large" if "limit" in problem else "unreadable", problem)
         codes, ids, flags = assemble(task.template, nb)
-        uid = next_uid()
-        run = run_cells(codes, sandboxed=task.sandboxed, uid=uid, limits=task.limits,
+        run = run_cells(codes, sandboxed=task.sandboxed, limits=task.limits,
                         sandbox_limits=task.sandbox_limits,
                         files=Path(task.template.files_dir) if task.template.files_dir else None)
         cells = score_cells(task.template, ids, run.cells)

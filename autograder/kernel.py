@@ -91,9 +91,12 @@ def __sxs_handback__(name, *values):
 class Kernel:
     """A fresh python3 kernel; sandboxed with bubblewrap unless ``sandboxed=False`` (trusted code)."""
 
-    def __init__(self, sandboxed: bool = True, uid: int = sandbox.SANDBOX_UID_BASE,
-                 limits: sandbox.Limits = sandbox.Limits(), files: Path | None = None):
-        self.sandboxed, self.uid, self.limits, self.files = sandboxed, uid, limits, files
+    def __init__(self, sandboxed: bool = True, limits: sandbox.Limits = sandbox.Limits(), files: Path | None = None):
+        self.sandboxed, self.limits, self.files = sandboxed, limits, files
+        self.lease = sandbox.UidLease() if sandboxed and os.geteuid() == 0 else None
+        self.uid = self.lease.uid if self.lease else os.getuid()
+        if self.lease:  # the uid is ours alone now: nothing may still run under it
+            wait_for_uid_to_vanish(self.uid, grace=0)
         self.workdir = Path(tempfile.mkdtemp(prefix="grade-"))
         self.km = self.kc = None
 
@@ -131,12 +134,14 @@ class Kernel:
                 self.kc.stop_channels()
             if self.km and self.km.has_kernel:
                 self.km.shutdown_kernel(now=True)
-            if self.sandboxed and os.geteuid() == 0:
+            if self.lease:
                 wait_for_uid_to_vanish(self.uid)
         finally:
             if getattr(self, "log", None):
                 self.log.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
+            if self.lease:
+                self.lease.release()
 
     def kill(self) -> None:
         """Kill at once (the whole sandbox goes with it): an interrupt can be ignored."""
@@ -161,13 +166,13 @@ def processes_of(uid: int) -> list[int]:
     return pids
 
 
-def wait_for_uid_to_vanish(uid: int, timeout: float = 10.0) -> None:
+def wait_for_uid_to_vanish(uid: int, timeout: float = 10.0, grace: float = 2.0) -> None:
     """The sandbox dies with its PID namespace, but the kernel reaps thousands of forked
     processes asynchronously, and the next kernel under this uid would hit RLIMIT_NPROC meanwhile.
-    The uid belongs to this sandbox alone, so whatever still runs under it after a grace period
+    The uid is leased to this sandbox alone, so whatever still runs under it after a grace period
     is killed outright."""
     deadline = time.monotonic() + timeout
-    grace = time.monotonic() + 2
+    grace = time.monotonic() + grace
     while (pids := processes_of(uid)) and time.monotonic() < deadline:
         if time.monotonic() > grace:
             for pid in pids:
@@ -184,14 +189,14 @@ def _output_size(msg_type: str, content: dict) -> int:
     return sum(len(str(v)) for v in content.get("data", {}).values()) + len(str(content.get("traceback", "")))
 
 
-def run_cells(codes: list[str], *, sandboxed: bool = True, uid: int = sandbox.SANDBOX_UID_BASE,
+def run_cells(codes: list[str], *, sandboxed: bool = True,
               limits: RunLimits = RunLimits(), sandbox_limits: sandbox.Limits = sandbox.Limits(),
               files: Path | None = None, prelude: str = HANDBACK_PRELUDE) -> NotebookRun:
     """Execute ``codes`` in order in a fresh kernel; returns what happened, whatever happened."""
     start = time.monotonic()
     runs = [CellRun(status="not_run") for _ in codes]
     result = NotebookRun(runs)
-    kernel = Kernel(sandboxed, uid, sandbox_limits, files)
+    kernel = Kernel(sandboxed, sandbox_limits, files)
     notebook_budget = output_budget = 0
     try:
         try:

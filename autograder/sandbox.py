@@ -15,15 +15,19 @@ its own uid) and CPU time; thread pools are capped through the environment.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import random
 import shutil
+import tempfile
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPER_PACKAGE = ROOT / "course" / "sidebyside"
-SANDBOX_UID_BASE = 61000  # + worker slot; no passwd entry needed
+SANDBOX_UIDS = range(61000, 65000)  # one per running kernel; no passwd entry needed
+LEASES = Path(tempfile.gettempdir()) / "autograder-uid-leases"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -38,6 +42,29 @@ class Limits:
     processes: int = 512               # RLIMIT_NPROC (threads count too; TF starts many)
     cpu_seconds: int = 900             # RLIMIT_CPU: a backstop behind the grader's wall clock
     threads: int = 1                   # OMP/MKL/TF thread pools
+
+
+class UidLease:
+    """An unprivileged uid that no other sandbox on this machine uses while the lease is held
+    (an exclusive flock per uid, so concurrent graders, workers and batches never share one)."""
+
+    def __init__(self):
+        LEASES.mkdir(mode=0o700, exist_ok=True)
+        start = random.randrange(len(SANDBOX_UIDS))
+        for i in range(len(SANDBOX_UIDS)):
+            uid = SANDBOX_UIDS[(start + i) % len(SANDBOX_UIDS)]
+            f = open(LEASES / str(uid), "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                continue
+            self.uid, self._file = uid, f
+            return
+        raise SandboxUnavailable("every sandbox uid is in use")
+
+    def release(self) -> None:
+        self._file.close()  # closing drops the lock
 
 
 def bwrap_path() -> str:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -44,3 +51,46 @@ def tool(name: str) -> str:
             pytest.fail(f"{name} is not installed, and CI must run every test")
         pytest.skip(f"{name} is not installed")
     return str(found)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def lab_server(target: str = "lab", *args: str):
+    """Start `make <target>` (lab or lab-instructor) on a free loopback port; yields (base URL,
+    start path, token) once the server answers, and stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(["make", "--no-print-directory", target, f"PORT={port}", "NO_BROWSER=1", *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        line = proc.stdout.readline()
+        while line and "opens at" not in line:
+            line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+)(/\S+)\?token=(\w+)", line)
+        assert match, f"make {target} printed no URL (exit {proc.wait()}): {proc.stdout.read()[-2000:]}"
+        base, start, token = match.groups()
+        log = []  # keep draining the server's output, or it blocks once the pipe is full
+        threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                req = urllib.request.Request(base + "/api/status", headers={"Authorization": f"token {token}"})
+                with urllib.request.urlopen(req, timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("the lab server did not come up:\n" + "".join(log[-30:])) from None
+                time.sleep(0.5)
+        yield base, start, token
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)

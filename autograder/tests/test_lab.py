@@ -4,27 +4,16 @@ extensions; a busy port or a missing Python 3.11 gets a clear message instead of
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import signal
 import socket
 import subprocess
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from conftest import CHAPTERS, ROOT, RELEASES
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import CHAPTERS, RELEASES, ROOT, lab_server
 
 
 def get(url: str, token: str, method="GET", data: bytes | None = None, timeout=120):
@@ -35,35 +24,8 @@ def get(url: str, token: str, method="GET", data: bytes | None = None, timeout=1
 
 @pytest.fixture(scope="module")
 def lab():
-    port = free_port()
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}", "NO_BROWSER=1"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        line = proc.stdout.readline()
-        while line and "The course opens at" not in line:
-            line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)(/lab/tree/\S+)\?token=(\w+)", line)
-        assert match, f"make lab printed no URL (exit {proc.wait()}): {proc.stdout.read()[-2000:]}"
-        base, start, token = match.groups()
-        log = []  # keep draining the server's output, or it blocks once the pipe is full
-        threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if get(base + "/api/status", token, timeout=5)[0] == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError("the lab server did not come up:\n" + "".join(log[-30:]))
-                time.sleep(0.5)
-        yield base, start, token
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+    with lab_server("lab") as server:
+        yield server
 
 
 def test_lab_serves_the_start_page(lab):
