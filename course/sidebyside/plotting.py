@@ -80,3 +80,75 @@ def plot_histograms(samples: Mapping[str, object], bins: int = 40, title: str | 
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)
     _finish(fig, title)
+
+
+def show_images(images, labels=None, cols: int = 10, title: str | None = None, cmap: str = "gray_r",
+                size: float = 1.1) -> None:
+    """A grid of small images with their labels as titles (chapter 06).
+
+    ``images``: ``(n, h, w)``, channels-last ``(n, h, w, 1 or 3)`` (TensorFlow) or channels-first
+    ``(n, 1 or 3, h, w)`` (PyTorch); a torch tensor, a TF tensor or NumPy. ``labels``: n values
+    (numbers or text) or None. Grayscale images use ``cmap`` on one scale for the whole grid."""
+    a = to_numpy(images)
+    if a.ndim == 4 and a.shape[1] in (1, 3) and a.shape[-1] not in (1, 3):
+        a = np.moveaxis(a, 1, -1)  # NCHW -> NHWC
+    if a.ndim == 4 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim not in (3, 4):
+        raise ValueError(f"show_images wants (n, h, w), (n, h, w, c) or (n, c, h, w) images, got shape {a.shape}")
+    n = len(a)
+    if labels is not None:
+        labels = list(labels) if isinstance(labels, (list, tuple)) else list(to_numpy(labels).ravel())
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"{n} images but {len(labels)} labels")
+    cols = max(1, min(cols, n))
+    rows = max(1, math.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, (size + 0.25) * rows + (0.4 if title else 0)),
+                             squeeze=False)
+    low, high = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = a[i]
+        if img.ndim == 3 and np.issubdtype(img.dtype, np.floating):
+            img = np.clip(img, 0.0, 1.0)
+        if img.ndim == 2:
+            ax.imshow(img, cmap=cmap, vmin=low, vmax=max(high, low + 1e-12), interpolation="nearest")
+        else:
+            ax.imshow(img, interpolation="nearest")
+        if labels is not None:
+            ax.set_title(str(labels[i]), fontsize=9)
+    _finish(fig, title)
+
+
+def plot_runs(panels: Mapping[str, Mapping[str, Sequence[float]]], mark_step: int | None = None,
+              mark_label: str = "resumed here", ylabel: str = "loss", xlabel: str = "step",
+              title: str | None = None) -> None:
+    """Training runs that should coincide, one panel each (e.g. one per framework).
+
+    ``panels = {"PyTorch": {"straight": losses, "resumed": losses, ...}, "TensorFlow": {...}}``.
+    In each panel the first run is a solid line, the second dots on top of it (where they agree,
+    the dots sit on the line), any further run a dashed grey line. The colour follows the panel's
+    name (PyTorch's when it mentions "torch", else TensorFlow's). ``mark_step`` draws a dotted
+    vertical line at that step, e.g. where training was resumed from a checkpoint.
+    Introduced in ``course/07_saving.ipynb``."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False, sharey=True)
+    for ax, (name, runs) in zip(axes.flat, panels.items()):
+        color = (PYTORCH if "torch" in name.lower() else TENSORFLOW)["color"]
+        for i, (label, values) in enumerate(runs.items()):
+            y = to_numpy(values).ravel()
+            if i == 0:
+                ax.plot(np.arange(len(y)), y, lw=2, color=color, label=label)
+            elif i == 1:
+                ax.plot(np.arange(len(y)), y, "o", ms=4, mfc="white", color=color, label=label)
+            else:
+                ax.plot(np.arange(len(y)), y, "--", lw=1.5, color="0.45", label=label)
+        if mark_step is not None:
+            ax.axvline(mark_step, ls=":", color="0.3", lw=1, label=mark_label)
+        ax.set_title(name)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    axes.flat[0].set_ylabel(ylabel)
+    _finish(fig, title)
