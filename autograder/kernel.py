@@ -50,7 +50,7 @@ class CellRun:
 @dataclass
 class NotebookRun:
     cells: list[CellRun]
-    status: str = "completed"  # completed | timeout | notebook_timeout | kernel_died | kernel_failed_to_start
+    status: str = "completed"  # completed | timeout | notebook_timeout | kernel_died | output_flood | kernel_failed_to_start
     reason: str = ""
     seconds: float = 0.0
 
@@ -152,6 +152,17 @@ class Kernel:
         return bool(self.km and self.km.is_alive())
 
 
+def _replied(kc, msg_id: str) -> float | None:
+    """When the kernel's execute_reply for ``msg_id`` has arrived on the shell channel, or None."""
+    while True:
+        try:
+            reply = kc.get_shell_msg(timeout=0)
+        except queue.Empty:
+            return None
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return time.monotonic()
+
+
 def processes_of(uid: int) -> list[int]:
     pids = []
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -197,7 +208,7 @@ def run_cells(codes: list[str], *, sandboxed: bool = True,
     runs = [CellRun(status="not_run") for _ in codes]
     result = NotebookRun(runs)
     kernel = Kernel(sandboxed, sandbox_limits, files)
-    notebook_budget = output_budget = 0
+    output_budget = 0
     try:
         try:
             kernel.start(limits.startup_timeout_s)
@@ -210,7 +221,7 @@ def run_cells(codes: list[str], *, sandboxed: bool = True,
             run.status = "ok"
             msg_id = kernel.kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
             cell_deadline = min(time.monotonic() + limits.cell_timeout_s, deadline)
-            cell_bytes, truncated = 0, False
+            cell_bytes, truncated, replied_at = 0, False, None
             while True:
                 now = time.monotonic()
                 if now >= cell_deadline:
@@ -223,8 +234,15 @@ def run_cells(codes: list[str], *, sandboxed: bool = True,
                             f"cell {index} ran past its {limits.cell_timeout_s:g} s limit; the kernel was killed")
                     kernel.kill()
                     return result
+                if replied_at is None:
+                    replied_at = _replied(kernel.kc, msg_id)
+                elif now - replied_at > 2.0:  # the cell finished but its "idle" never came:
+                    result.status = "output_flood"  # an oversized message cut the output channel
+                    result.reason = (f"an output message over {MAX_MESSAGE_BYTES // 2**20} MiB cut the grader's link "
+                                     f"to the kernel's output (noticed at cell {index}); checks after it were lost")
+                    break
                 try:
-                    msg = kernel.kc.get_iopub_msg(timeout=min(1.0, cell_deadline - now))
+                    msg = kernel.kc.get_iopub_msg(timeout=min(0.5, cell_deadline - now))
                 except queue.Empty:
                     if not kernel.alive():
                         run.status = "kernel_died"
@@ -256,7 +274,6 @@ def run_cells(codes: list[str], *, sandboxed: bool = True,
                 output_budget += size
                 out = {"output_type": kind, **{k: v for k, v in content.items() if k != "transient"}}
                 run.outputs.append(out)
-            notebook_budget += 1
         return result
     finally:
         result.seconds = round(time.monotonic() - start, 2)

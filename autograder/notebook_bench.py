@@ -77,8 +77,13 @@ def table(rows: list[dict], install_gib: float) -> str:
 
 
 def write_readme(readme: Path, text: str) -> None:
+    write_block(readme, text, MARKERS)
+
+
+def write_block(readme: Path, text: str, markers: tuple[str, str]) -> None:
+    """Replace what stands between the two marker comments of ``readme`` with ``text``."""
     content = readme.read_text()
-    start, end = MARKERS
+    start, end = markers
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(content):
         raise SystemExit(f"{readme} has no {start} ... {end} block to fill")

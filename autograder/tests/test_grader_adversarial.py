@@ -95,7 +95,8 @@ CASES: dict[str, dict] = {
     "kill_parent": dict(answers=with_("import os, signal\nfor pid in (os.getppid(), 1):\n    try:\n"
                                       "        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass"),
                         score=6, status="graded"),
-    "giant_line": dict(answers=with_("print('x' * 50_000_000)"), status_in={"graded", "timeout"}),
+    "giant_line": dict(answers=with_("print('x' * 50_000_000)"), status="output_flood",
+                       reason="over 8 MiB"),
     "many_lines": dict(answers=with_("for i in range(300_000):\n    print(i)"), score=6, status="graded",
                        output="[output truncated by the grader]"),
     # --- isolation and exfiltration -------------------------------------------------------------
