@@ -100,8 +100,9 @@ demo: $(STAMP) ## grade the shipped example submissions (correct, partial, wrong
 	$(PY) -m autograder grade 01_tensors --submissions autograder/examples/01_tensors --out autograder/graded/demo
 	@echo; column -s, -t < autograder/graded/demo/grades.csv
 
-bench: $(STAMP) ## time and measure peak memory of every notebook; write the table into README.md
+bench: $(STAMP) ## notebooks' time and memory, lab server memory, grading throughput vs nbgrader; into README.md
 	$(PY) -m autograder.notebook_bench --readme README.md $(BENCH_ARGS)
+	$(PY) -m autograder.grading_bench --readme README.md $(GRADING_BENCH_ARGS)
 
 clean: ## remove the .venv and everything generated at run time (keeps release/)
 	rm -rf $(VENV) .pytest_cache autograder/gradebook.db gradebook.db autograder/submitted \

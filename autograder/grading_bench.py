@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from .notebook_bench import PeakRSS
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_tensors"
@@ -46,52 +46,6 @@ def make_submissions(folder: Path, n: int, flood: bool = False) -> None:
         dst = folder / "flooder" / ASSIGNMENT
         dst.mkdir(parents=True)
         (dst / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(nb))
-
-
-class PeakRSS:
-    """Peak resident memory of a process tree, sampled every 50 ms; processes whose uid is a
-    sandbox uid (the students' kernels) are left out when ``grader_only``."""
-
-    def __init__(self, pid: int, grader_only: bool):
-        self.pid, self.grader_only, self.peak, self._stop = pid, grader_only, 0, threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _tree(self) -> list[int]:
-        children, pids, out = {}, [self.pid], []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-            except (OSError, IndexError, ValueError):
-                pass
-        while pids:
-            p = pids.pop()
-            out.append(p)
-            pids += children.get(p, [])
-        return out
-
-    def _rss(self, pid: int) -> int:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            return 0
-        uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if self.grader_only and (61000 <= uid < 65000 or b"ipykernel" in cmd or b"bwrap" in cmd):
-            return 0
-        m = re.search(r"^VmRSS:\s+(\d+)", status, re.M)
-        return int(m.group(1)) * 1024 if m else 0
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree()))
-            time.sleep(0.05)
-
-    def stop(self) -> int:
-        self._stop.set()
-        self.thread.join()
-        return self.peak
 
 
 def timed(cmd: list[str], cwd: Path, env: dict | None = None, grader_only: bool = False) -> tuple[float, int, str]:
