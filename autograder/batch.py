@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import socket
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import collect, outputs, sandbox, template
-from .grade import Task, fingerprint, grade
+from .grade import Executed, Task, _failure, execute, fingerprint, score
 from .kernel import RunLimits
 
 
@@ -64,11 +65,22 @@ def _saved(path: Path) -> dict | None:
         return None
 
 
-def _pool_grade(task: Task) -> dict:
-    return grade(task)
+REFERENCE = "__reference__"
 
 
-def run(tasks: list[Task], out: Path, workers: int, scheduler: str | None, progress: Progress | None = None) -> list[dict]:
+def _job(job):
+    """What a worker runs: the reference solution, or one submission (both sandboxed)."""
+    kind, payload = job
+    if kind == REFERENCE:
+        tpl, sandboxed, limits = payload
+        return REFERENCE, (template.run_reference(tpl, sandboxed, limits), f"{socket.gethostname()}:{os.getpid()}")
+    return "submission", execute(payload)
+
+
+def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, scheduler: str | None,
+        progress: Progress | None = None) -> list[dict]:
+    """Grade ``tasks``: the reference solution and the submissions run side by side on the workers;
+    each result is scored here, against the reference, and saved the moment both are in."""
     results_dir = out / "results"
     results: dict[str, dict] = {}
     todo = []
@@ -80,6 +92,9 @@ def run(tasks: list[Task], out: Path, workers: int, scheduler: str | None, progr
             todo.append(task)
     if progress:
         progress.total = max(len(todo), 1)
+    if not todo:
+        return [results[t.student_id] for t in tasks]
+    waiting: list[Executed] = []
 
     def keep(result: dict) -> None:
         outputs.write_atomic(results_dir / f"{result['student_id']}.json", json.dumps(result, indent=1))
@@ -87,37 +102,60 @@ def run(tasks: list[Task], out: Path, workers: int, scheduler: str | None, progr
         if progress:
             progress.update(result)
 
-    if todo and scheduler:
+    def arrived(kind, value, task=None):
+        if kind == REFERENCE:
+            reference_run, worker = value
+            template.set_reference(tpl, reference_run)  # InstructorError stops the batch: nobody can be graded
+            outputs.write_atomic(out / "reference.json", json.dumps(
+                {"assignment": tpl.assignment, "digest": tpl.digest, "worker": worker,
+                 "seconds": reference_run.seconds, "checks": sorted(tpl.reference)}, indent=1))
+            for executed in waiting:
+                keep(score(executed, tpl))
+            waiting.clear()
+        elif tpl.reference:
+            keep(score(value, tpl))
+        else:
+            waiting.append(value)
+
+    sandboxed, limits = todo[0].sandboxed, todo[0].limits
+    jobs = [(REFERENCE, (tpl, sandboxed, limits))] + [("submission", t) for t in todo]
+    if scheduler:
         from distributed import Client
         from distributed import as_completed as dask_completed
 
         with Client(scheduler, timeout="30s") as client:
-            futures = {client.submit(grade, t, pure=False, key=f"grade-{t.student_id}-{fingerprint(t)}"): t
-                       for t in todo}
+            futures = {client.submit(_job, job, pure=False,
+                                     key=f"grade-{job[1].student_id}-{fingerprint(job[1])}" if job[0] != REFERENCE
+                                     else f"reference-{tpl.digest}"): job for job in jobs}
             for future in dask_completed(futures):
+                job = futures[future]
                 try:
-                    keep(future.result())
+                    arrived(*future.result())
+                except template.InstructorError:
+                    raise
                 except Exception as e:  # noqa: BLE001 - a lost worker loses one result, not the batch
-                    t = futures[future]
-                    keep({**_failure(t, e)})
-    elif todo:
+                    if job[0] == REFERENCE:
+                        raise template.InstructorError(f"the reference solution could not run: {e}") from e
+                    arrived("submission", Executed(job[1], _failure(job[1], e)))
+    else:
         ctx = multiprocessing.get_context("spawn")  # no forking of zmq/framework state
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_pool_grade, t): t for t in todo}
+            futures = {pool.submit(_job, job): job for job in jobs}
             for future in as_completed(futures):
+                job = futures[future]
                 try:
-                    keep(future.result())
+                    arrived(*future.result())
+                except template.InstructorError:
+                    for f in futures:
+                        f.cancel()
+                    raise
                 except Exception as e:  # noqa: BLE001 - e.g. a worker process killed by the OS
-                    keep(_failure(futures[future], e))
+                    if job[0] == REFERENCE:
+                        raise template.InstructorError(f"the reference solution could not run: {e}") from e
+                    arrived("submission", Executed(job[1], _failure(job[1], e)))
     if progress:
         progress.close()
     return [results[t.student_id] for t in tasks]
-
-
-def _failure(task: Task, error: Exception) -> dict:
-    from .grade import _result
-
-    return _result(task, "grader_error", f"grading this submission failed: {type(error).__name__}: {error}")
 
 
 def grade_assignment(assignment: str, submissions: Path, out: Path, workers: int | None = None,
@@ -128,13 +166,12 @@ def grade_assignment(assignment: str, submissions: Path, out: Path, workers: int
     if sandboxed:
         sandbox.check_available()
     tpl = template.load(assignment, root)
-    template.compute_reference(tpl, sandboxed=sandboxed, limits=limits)
     tasks = collect_tasks(assignment, submissions, tpl, sandboxed, limits, sandbox_limits)
     if not tasks:
         raise SystemExit(f"no student folders found in {submissions}")
     workers = workers or os.cpu_count() or 1
     progress = None if quiet else Progress(len(tasks))
-    results = run(tasks, out, workers, scheduler, progress)
+    results = run(tasks, tpl, out, workers, scheduler, progress)
     outputs.grades_csv(results, out / "grades.csv")
     for r in results:
         outputs.write_atomic(out / "feedback" / r["student_id"] / f"{assignment}.html", outputs.feedback_html(r))

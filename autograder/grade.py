@@ -180,26 +180,58 @@ def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
     return report
 
 
-def grade(task: Task) -> dict:
-    """Grade one submission. Never raises: any failure is a result with a status and a reason."""
+@dataclass
+class Executed:
+    """What running a submission produced, before it is compared with the reference."""
+    task: Task
+    result: dict | None = None      # final already (nothing ran: missing, unreadable, ...)
+    ids: list | None = None
+    run: object = None               # kernel.NotebookRun
+    flags: list | None = None
+    seconds: float = 0.0
+
+
+def execute(task: Task) -> Executed:
+    """Run one submission in its sandbox (the expensive, parallel part). Never raises."""
     started = time.monotonic()
     try:
         if task.status:
-            return _result(task, task.status, task.reason)
+            return Executed(task, _result(task, task.status, task.reason))
         nb, problem = _read_notebook(task.data or b"")
         if nb is None:
-            return _result(task, "too_large" if "limit" in problem else "unreadable", problem)
+            return Executed(task, _result(task, "too_large" if "limit" in problem else "unreadable", problem))
         codes, ids, flags = assemble(task.template, nb)
-        run = run_cells(codes, sandboxed=task.sandboxed, limits=task.limits,
-                        sandbox_limits=task.sandbox_limits,
+        run = run_cells(codes, sandboxed=task.sandboxed, limits=task.limits, sandbox_limits=task.sandbox_limits,
                         files=Path(task.template.files_dir) if task.template.files_dir else None)
-        cells = score_cells(task.template, ids, run.cells)
-        score = sum(c["points"] for c in cells)
-        status = "graded" if run.status == "completed" else run.status
-        outputs = [{"grade_id": gid, "outputs": r.outputs} for gid, r in zip(ids, run.cells)
-                   if gid in {c["grade_id"] for c in task.template.cells if c["kind"] == "answer"} or gid is None]
-        return _result(task, status, run.reason, score, flags=flags, cells=cells, answer_outputs=outputs,
-                       seconds=round(time.monotonic() - started, 2))
+        return Executed(task, None, ids, run, flags, round(time.monotonic() - started, 2))
     except Exception as e:  # noqa: BLE001 - one submission must never stop the batch
-        return _result(task, "grader_error", f"the grader failed on this submission: {type(e).__name__}: {e}",
-                       traceback=traceback.format_exc()[-4000:])
+        return Executed(task, _failure(task, e))
+
+
+def score(executed: Executed, template: Template) -> dict:
+    """Compare what a submission handed back with the reference (``template.reference``)."""
+    task = executed.task
+    if executed.result is not None:
+        return executed.result
+    try:
+        run, ids = executed.run, executed.ids
+        cells = score_cells(template, ids, run.cells)
+        status = "graded" if run.status == "completed" else run.status
+        answers = {c["grade_id"] for c in template.cells if c["kind"] == "answer"}
+        outputs = [{"grade_id": gid, "outputs": r.outputs} for gid, r in zip(ids, run.cells)
+                   if gid in answers or gid is None]
+        return _result(task, status, run.reason, sum(c["points"] for c in cells), flags=executed.flags,
+                       cells=cells, answer_outputs=outputs, seconds=executed.seconds)
+    except Exception as e:  # noqa: BLE001
+        return _failure(task, e)
+
+
+def _failure(task: Task, error: Exception) -> dict:
+    return _result(task, "grader_error", f"the grader failed on this submission: {type(error).__name__}: {error}",
+                   traceback=traceback.format_exc()[-4000:])
+
+
+def grade(task: Task) -> dict:
+    """Grade one submission (its template must hold the reference). Never raises: any failure is
+    a result with a status and a reason."""
+    return score(execute(task), task.template)

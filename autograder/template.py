@@ -107,11 +107,21 @@ def reference_codes(template: Template) -> list[str]:
     return codes
 
 
+def run_reference(template: Template, sandboxed: bool = True, limits: RunLimits = RunLimits()):
+    """Run the reference solution, in the same sandbox as students (so the numbers match).
+    A job like any student's: it runs in parallel with them."""
+    return run_cells(reference_codes(template), sandboxed=sandboxed, limits=limits,
+                     files=Path(template.files_dir) if template.files_dir else None)
+
+
 def compute_reference(template: Template, sandboxed: bool = True, limits: RunLimits = RunLimits()) -> None:
-    """Run the reference solution (in the same sandbox as students, so numbers match) and keep
-    what each check hands back. Every check must pass against its own expected value."""
-    run = run_cells(reference_codes(template), sandboxed=sandboxed, limits=limits,
-                    files=Path(template.files_dir) if template.files_dir else None)
+    """Run the reference solution and keep what each check hands back."""
+    set_reference(template, run_reference(template, sandboxed, limits))
+
+
+def set_reference(template: Template, run) -> None:
+    """Keep what each check of the reference run handed back; every check must pass against its
+    own expected value, or the assignment is broken (InstructorError)."""
     if run.status != "completed":
         raise InstructorError(f"the reference solution did not run: {run.status}: {run.reason}")
     reference: dict[str, list[list[np.ndarray]]] = {}
