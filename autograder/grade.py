@@ -51,8 +51,13 @@ class Task:
     sandbox_limits: Limits = Limits()
 
 
+# A saved result is reused only by the same grader: any change to its code regrades everything.
+GRADER_DIGEST = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
+                               + __version__.encode()).hexdigest()[:12]
+
+
 def fingerprint(task: Task) -> str:
-    h = hashlib.sha256(f"{__version__}|{task.template.digest}|{task.status}|{task.filename}".encode())
+    h = hashlib.sha256(f"{GRADER_DIGEST}|{task.template.digest}|{task.status}|{task.filename}".encode())
     h.update(task.data or b"")
     return h.hexdigest()[:20]
 
@@ -61,7 +66,7 @@ def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -
     return {"student_id": task.student_id, "assignment": task.template.assignment, "score": round(score, 4),
             "max_score": task.template.max_score, "status": status, "reason": reason,
             "flags": list(task.flags) + extra.pop("flags", []), "cells": extra.pop("cells", []),
-            "fingerprint": fingerprint(task), "grader_version": __version__,
+            "fingerprint": fingerprint(task), "grader_version": f"{__version__}+{GRADER_DIGEST}",
             "worker": f"{socket.gethostname()}:{os.getpid()}", **extra}
 
 
