@@ -53,6 +53,11 @@ def tool(name: str) -> str:
     return str(found)
 
 
+def nbgrader(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the environment's nbgrader from the project root."""
+    return subprocess.run([tool("nbgrader"), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
