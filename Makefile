@@ -49,7 +49,7 @@ build-venv:
 	  echo "      make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)" >&2; exit 1; fi; \
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "make: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), the course needs 3.11." >&2; exit 1; }; \
-	echo "Building $(VENV) from environment.yml (a few minutes, about 2.8 GB)..."; \
+	echo "Building $(VENV) from environment.yml (a few minutes, about 3 GB)..."; \
 	set -x; $(PYTHON) -m venv --clear $(VENV); \
 	$(PY) -m pip install --quiet --upgrade pip; \
 	$(PY) -m pip install --quiet $$($(MAKE) -s --no-print-directory pins); \
