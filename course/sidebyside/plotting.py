@@ -152,3 +152,47 @@ def plot_runs(panels: Mapping[str, Mapping[str, Sequence[float]]], mark_step: in
         ax.legend(fontsize="small")
     axes.flat[0].set_ylabel(ylabel)
     _finish(fig, title)
+
+
+def confusion_matrix(matrices: Mapping[str, object], class_names: Sequence | None = None,
+                     title: str | None = None) -> None:
+    """Confusion matrices as annotated heat maps, one panel each (e.g. one per framework).
+
+    ``matrices = {"PyTorch": counts, "TensorFlow": counts}``: square ``(k, k)`` matrices of counts
+    (torch, TF or NumPy), row = true class, column = predicted class. Each cell shows its count; the
+    colour follows the panel's name (PyTorch's when it mentions "torch", else TensorFlow's) and each
+    panel's title adds how many predictions are correct (the diagonal) out of all. ``class_names``:
+    k tick labels (default 0..k-1). It only draws: compute the matrices yourself.
+    Introduced in ``course/09_capstone.ipynb``."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    arrays = {}
+    for name, m in matrices.items():
+        a = to_numpy(m)
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise ValueError(f"{name}: a confusion matrix is square (k, k), got shape {a.shape}")
+        if a.size and (np.any(a < 0) or not np.array_equal(a, np.round(a))):
+            raise ValueError(f"{name}: a confusion matrix holds counts (non-negative integers)")
+        arrays[name] = a.astype(np.int64)
+    if not arrays:
+        raise ValueError("no confusion matrix to draw")
+    k = next(iter(arrays.values())).shape[0]
+    names = [str(c) for c in (class_names if class_names is not None else range(k))]
+    if any(a.shape[0] != len(names) for a in arrays.values()):
+        raise ValueError(f"{len(names)} class names for matrices of shapes {[a.shape for a in arrays.values()]}")
+    size = max(3.2, 0.42 * k + 1.2)
+    fig, axes = plt.subplots(1, len(arrays), figsize=(size * len(arrays), size), squeeze=False)
+    for ax, (name, a) in zip(axes.flat, arrays.items()):
+        color = (PYTORCH if "torch" in name.lower() else TENSORFLOW)["color"]
+        cmap = LinearSegmentedColormap.from_list(f"counts_{color}", ["#FFFFFF", color])
+        top = max(int(a.max()) if a.size else 0, 1)
+        ax.imshow(a, cmap=cmap, vmin=0, vmax=top)
+        for (i, j), v in np.ndenumerate(a):
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=8,
+                    color="white" if v > top / 2 else "black")
+        ax.set_xticks(range(k), names)
+        ax.set_yticks(range(k), names)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        ax.set_title(f"{name}: {int(np.trace(a))}/{int(a.sum())} correct", fontsize=10)
+    _finish(fig, title)
