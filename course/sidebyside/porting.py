@@ -25,60 +25,52 @@ def _check(name: str, got: tuple, want: tuple) -> None:
         raise ValueError(f"{name}: shape {tuple(got)} does not fit {tuple(want)}")
 
 
+def _into_keras(torch_layer, keras_layer, weight: np.ndarray, what: str) -> None:
+    if not keras_layer.built:
+        raise ValueError(f"build the {type(keras_layer).__name__} layer first (call it once, or give the model an Input)")
+    _check(what, weight.shape, keras_layer.kernel.shape)
+    if keras_layer.use_bias != (torch_layer.bias is not None):
+        raise ValueError("one layer has a bias and the other has none")
+    keras_layer.kernel.assign(weight)
+    if torch_layer.bias is not None:
+        keras_layer.bias.assign(to_numpy(torch_layer.bias))
+
+
+def _into_torch(keras_layer, torch_layer, weight: np.ndarray, what: str) -> None:
+    import torch
+
+    weight = np.ascontiguousarray(weight)
+    _check(what, weight.shape, torch_layer.weight.shape)
+    if keras_layer.use_bias != (torch_layer.bias is not None):
+        raise ValueError("one layer has a bias and the other has none")
+    with torch.no_grad():
+        torch_layer.weight.copy_(torch.from_numpy(weight))
+        if torch_layer.bias is not None:
+            torch_layer.bias.copy_(torch.from_numpy(to_numpy(keras_layer.bias)))
+
+
 def linear_to_dense(linear, dense) -> None:
     """Copy a ``torch.nn.Linear``'s weight and bias into a built ``keras.layers.Dense``."""
-    if not dense.built:
-        raise ValueError("build the Dense layer first (call it once, or give the model an Input)")
-    w = to_numpy(linear.weight).T
-    _check("Linear.weight.T -> Dense.kernel", w.shape, dense.kernel.shape)
-    dense.kernel.assign(w)
-    if dense.use_bias != (linear.bias is not None):
-        raise ValueError("one layer has a bias and the other has none")
-    if linear.bias is not None:
-        dense.bias.assign(to_numpy(linear.bias))
+    _into_keras(linear, dense, to_numpy(linear.weight).T, "Linear.weight.T -> Dense.kernel")
 
 
 def dense_to_linear(dense, linear) -> None:
     """Copy a built ``keras.layers.Dense``'s kernel and bias into a ``torch.nn.Linear``."""
-    import torch
-
-    k = np.ascontiguousarray(to_numpy(dense.kernel).T)
-    _check("Dense.kernel.T -> Linear.weight", k.shape, linear.weight.shape)
-    if dense.use_bias != (linear.bias is not None):
-        raise ValueError("one layer has a bias and the other has none")
-    with torch.no_grad():
-        linear.weight.copy_(torch.from_numpy(k))
-        if linear.bias is not None:
-            linear.bias.copy_(torch.from_numpy(to_numpy(dense.bias)))
+    _into_torch(dense, linear, to_numpy(dense.kernel).T, "Dense.kernel.T -> Linear.weight")
 
 
 def conv2d_to_keras(conv, keras_conv) -> None:
     """Copy a ``torch.nn.Conv2d`` (weight OIHW: out, in, height, width) into a built
     ``keras.layers.Conv2D`` (kernel HWIO: height, width, in, out). Introduced in
     ``course/03_models.ipynb``."""
-    if not keras_conv.built:
-        raise ValueError("build the Conv2D layer first (call it once, or give the model an Input)")
-    k = to_numpy(conv.weight).transpose(2, 3, 1, 0)
-    _check("Conv2d.weight (OIHW) -> Conv2D.kernel (HWIO)", k.shape, keras_conv.kernel.shape)
-    if keras_conv.use_bias != (conv.bias is not None):
-        raise ValueError("one layer has a bias and the other has none")
-    keras_conv.kernel.assign(k)
-    if conv.bias is not None:
-        keras_conv.bias.assign(to_numpy(conv.bias))
+    _into_keras(conv, keras_conv, to_numpy(conv.weight).transpose(2, 3, 1, 0),
+                "Conv2d.weight (OIHW) -> Conv2D.kernel (HWIO)")
 
 
 def conv2d_to_torch(keras_conv, conv) -> None:
     """Copy a built ``keras.layers.Conv2D`` (HWIO) into a ``torch.nn.Conv2d`` (OIHW)."""
-    import torch
-
-    w = np.ascontiguousarray(to_numpy(keras_conv.kernel).transpose(3, 2, 0, 1))
-    _check("Conv2D.kernel (HWIO) -> Conv2d.weight (OIHW)", w.shape, conv.weight.shape)
-    if keras_conv.use_bias != (conv.bias is not None):
-        raise ValueError("one layer has a bias and the other has none")
-    with torch.no_grad():
-        conv.weight.copy_(torch.from_numpy(w))
-        if conv.bias is not None:
-            conv.bias.copy_(torch.from_numpy(to_numpy(keras_conv.bias)))
+    _into_torch(keras_conv, conv, to_numpy(keras_conv.kernel).transpose(3, 2, 0, 1),
+                "Conv2D.kernel (HWIO) -> Conv2d.weight (OIHW)")
 
 
 _BN_PAIRS = (("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
