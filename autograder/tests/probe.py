@@ -52,6 +52,8 @@ def build_course(root: Path) -> Path:
         cells.append(nbformat.v4.new_code_cell(tcode, metadata=_meta(test, grade=True, locked=True, points=points)))
     nb.cells = cells
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    # a course id, as the real course has: PostgreSQL enforces the gradebook's course foreign key
+    (root / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "probe"\n')
     nbformat.write(nb, root / "source" / ASSIGNMENT / NOTEBOOK)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force", "--log-level=ERROR",
                     f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root / 'setup.db'}"],

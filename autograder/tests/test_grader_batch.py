@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +164,39 @@ def test_a_real_dask_cluster_on_loopback(course, tmp_path):
             os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
             p.wait(timeout=30)
+
+
+def test_the_gradebook_on_a_real_postgresql_server(course, tmp_path):
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed, and CI must run every test")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    bindir = found[-1].parent
+    home = Path(tempfile.mkdtemp(prefix="pg-"))  # outside pytest's root-only folders
+    home.chmod(0o755)
+    data = home / "data"
+    data.mkdir()
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # PostgreSQL refuses root
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(run_as + [str(bindir / "initdb"), "-D", str(data), "-U", "grader", "--auth=trust"],
+                   check=True, capture_output=True)
+    subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w", "-o",
+                             f"-h 127.0.0.1 -p {port} -k {data}", "start"], check=True, capture_output=True)
+    try:
+        url = f"postgresql://grader@127.0.0.1:{port}/postgres"
+        subs = tmp_path / "subs"
+        probe.submit(subs, "pat", probe.answered(course))
+        probe.submit(subs, "quinn", probe.answered(course, WRONG_Q1))
+        results = grade(course, subs, tmp_path / "out", workers=2, db=url)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(url) as gb:
+            scores = {s.student.id: s.score for s in gb.assignment_submissions(probe.ASSIGNMENT)}
+        assert scores == {"pat": 6.0, "quinn": 5.0} == {k: r["score"] for k, r in results.items()}
+    finally:
+        subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
