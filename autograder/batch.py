@@ -102,7 +102,7 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
         if progress:
             progress.update(result)
 
-    def arrived(kind, value, task=None):
+    def arrived(kind, value):
         if kind == REFERENCE:
             reference_run, worker = value
             template.set_reference(tpl, reference_run)  # InstructorError stops the batch: nobody can be graded
@@ -117,6 +117,16 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
         else:
             waiting.append(value)
 
+    def settle(job, outcome) -> None:
+        try:
+            arrived(*outcome())
+        except template.InstructorError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a lost worker or process loses one result, not the batch
+            if job[0] == REFERENCE:
+                raise template.InstructorError(f"the reference solution could not run: {e}") from e
+            arrived("submission", Executed(job[1], _failure(job[1], e)))
+
     sandboxed, limits = todo[0].sandboxed, todo[0].limits
     jobs = [(REFERENCE, (tpl, sandboxed, limits))] + [("submission", t) for t in todo]
     if scheduler:
@@ -128,31 +138,18 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
                                      key=f"grade-{job[1].student_id}-{fingerprint(job[1])}" if job[0] != REFERENCE
                                      else f"reference-{tpl.digest}"): job for job in jobs}
             for future in dask_completed(futures):
-                job = futures[future]
-                try:
-                    arrived(*future.result())
-                except template.InstructorError:
-                    raise
-                except Exception as e:  # noqa: BLE001 - a lost worker loses one result, not the batch
-                    if job[0] == REFERENCE:
-                        raise template.InstructorError(f"the reference solution could not run: {e}") from e
-                    arrived("submission", Executed(job[1], _failure(job[1], e)))
+                settle(futures[future], future.result)
     else:
         ctx = multiprocessing.get_context("spawn")  # no forking of zmq/framework state
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = {pool.submit(_job, job): job for job in jobs}
             for future in as_completed(futures):
-                job = futures[future]
                 try:
-                    arrived(*future.result())
+                    settle(futures[future], future.result)
                 except template.InstructorError:
                     for f in futures:
                         f.cancel()
                     raise
-                except Exception as e:  # noqa: BLE001 - e.g. a worker process killed by the OS
-                    if job[0] == REFERENCE:
-                        raise template.InstructorError(f"the reference solution could not run: {e}") from e
-                    arrived("submission", Executed(job[1], _failure(job[1], e)))
     if progress:
         progress.close()
     return [results[t.student_id] for t in tasks]
@@ -165,13 +162,19 @@ def grade_assignment(assignment: str, submissions: Path, out: Path, workers: int
     sandboxed = not unsafe_no_sandbox
     if sandboxed:
         sandbox.check_available()
+        if os.geteuid() == 0 and (n := sandbox.reap_orphans()) and not quiet:
+            print(f"autograder: killed {n} processes left by an earlier, interrupted grader", file=sys.stderr)
     tpl = template.load(assignment, root)
     tasks = collect_tasks(assignment, submissions, tpl, sandboxed, limits, sandbox_limits)
     if not tasks:
         raise SystemExit(f"no student folders found in {submissions}")
     workers = workers or os.cpu_count() or 1
     progress = None if quiet else Progress(len(tasks))
-    results = run(tasks, tpl, out, workers, scheduler, progress)
+    try:
+        results = run(tasks, tpl, out, workers, scheduler, progress)
+    finally:
+        if sandboxed and os.geteuid() == 0:
+            sandbox.reap_orphans()
     outputs.grades_csv(results, out / "grades.csv")
     for r in results:
         outputs.write_atomic(out / "feedback" / r["student_id"] / f"{assignment}.html", outputs.feedback_html(r))

@@ -44,6 +44,37 @@ class Limits:
     threads: int = 1                   # OMP/MKL/TF thread pools
 
 
+def reap_orphans() -> int:
+    """Kill processes left under a sandbox uid that no running sandbox holds (a grader killed while
+    a kernel was starting can leave one); returns how many were killed."""
+    from .kernel import processes_of
+
+    uids = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            line = next(x for x in status.read_text().splitlines() if x.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        uid = int(line.split()[1])
+        if uid in SANDBOX_UIDS:
+            uids.add(uid)
+    killed = 0
+    for uid in uids:
+        LEASES.mkdir(mode=0o700, exist_ok=True)
+        with open(LEASES / str(uid), "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live sandbox owns it
+            for pid in processes_of(uid):
+                try:
+                    os.kill(pid, 9)
+                    killed += 1
+                except OSError:
+                    pass
+    return killed
+
+
 class UidLease:
     """An unprivileged uid that no other sandbox on this machine uses while the lease is held
     (an exclusive flock per uid, so concurrent graders, workers and batches never share one)."""

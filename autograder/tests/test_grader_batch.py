@@ -84,11 +84,11 @@ def test_a_killed_batch_resumes_without_losing_or_repeating_work(course, tmp_pat
     deadline = time.monotonic() + 180
     while len(list((out / "results").glob("*.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)  # the grader dies mid-batch, workers and kernels with it
+    os.killpg(proc.pid, signal.SIGKILL)  # the grader dies mid-batch, with its workers
     proc.wait()
     before = {p.name: p.read_text() for p in (out / "results").glob("*.json")}
     assert 2 <= len(before) < len(students), "the kill should land mid-batch"
-    results = grade(course, subs, out, workers=2)
+    results = grade(course, subs, out, workers=2)  # it also reaps kernels the killed grader left
     assert sorted(results) == students and all(r["score"] == 6 for r in results.values())
     for name, text in before.items():  # finished work was kept, not redone
         assert (out / "results" / name).read_text() == text
