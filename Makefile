@@ -74,6 +74,7 @@ lab: $(STAMP) ## open the course in JupyterLab, as a student (installs first if 
 
 lab-instructor: export JUPYTER_CONFIG_PATH :=
 lab-instructor: $(STAMP) ## JupyterLab with nbgrader's tools: Nbgrader menu -> Formgrader
+	@mkdir -p autograder/exchange  # nbgrader's release/collect exchange (see nbgrader_config.py)
 	$(call serve,lab/tree/README.md,instructors' JupyterLab (formgrader: Nbgrader menu -> Formgrader))
 
 test: $(STAMP) ## run every test: notebooks (nbval), nbgrader, release, style, helpers, lab server

@@ -16,6 +16,9 @@ c.CourseDirectory.submitted_directory = "autograder/submitted"
 c.CourseDirectory.autograded_directory = "autograder/autograded"
 c.CourseDirectory.feedback_directory = "autograder/feedback"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograder", "gradebook.db")
+# nbgrader's exchange (release/fetch/submit/collect between instructor and students on one machine),
+# kept inside the project instead of the system-wide /usr/local/share/nbgrader/exchange.
+c.Exchange.root = os.path.join(here, "autograder", "exchange")
 
 # What a student sees where a solution was.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

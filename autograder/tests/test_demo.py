@@ -36,6 +36,7 @@ def test_the_formgrader_lists_assignments_and_the_demos_grades(demo, browser):
         page.goto(f"{base}/formgrader/manage_assignments")
         page.wait_for_selector("td:has-text('01_tensors')", timeout=120_000)
         listed = page.inner_text("table")
+        assert "exchange directory" not in page.inner_text("body"), "the exchange is set up for release/collect"
         page.screenshot(path=str(ARTIFACTS / "formgrader-assignments.png"))
         for assignment in sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()):
             assert assignment in listed
