@@ -200,3 +200,15 @@ def test_the_gradebook_on_a_real_postgresql_server(course, tmp_path):
         subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_grade_is_a_pure_function_of_one_submission(course):
+    from autograder import template
+    from autograder.grade import Task, grade
+
+    tpl = template.load(probe.ASSIGNMENT, course)
+    template.compute_reference(tpl, limits=LIMITS)
+    good = json.dumps(probe.answered(course)).encode()
+    result = grade(Task("solo", tpl, probe.NOTEBOOK, good, limits=LIMITS))
+    assert (result["score"], result["status"]) == (6, "graded")
+    assert grade(Task("solo", tpl, probe.NOTEBOOK, good, limits=LIMITS))["fingerprint"] == result["fingerprint"]
