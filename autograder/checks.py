@@ -5,13 +5,15 @@ student's own kernel (the Validate button) that call simply asserts. When gradin
 rewritten before it reaches the sandbox: each call becomes ``__sxs_handback__(name, actual)``, so
 the kernel evaluates the student's side and hands back plain data, while the ``expected`` side is
 never evaluated there (hidden expected values never reach student code). The trusted grader
-compares what came back with the reference solution's values. For a check whose name ends in
-``parity`` both sides are student values (PyTorch vs TensorFlow): both are handed back.
+compares what came back with the reference solution's values. A check marked
+``between_frameworks=True`` compares two student values (PyTorch vs TensorFlow): both are handed
+back. The mark is explicit: a check's name never decides what reaches the sandbox.
 
 Rules for authors, enforced by :func:`parse_test_cell` (and so by the style tests):
 
 - no bare ``assert``: a comparison made inside the sandbox proves nothing;
-- every ``assert_parity`` call has a unique string literal ``name=`` and literal tolerances;
+- every ``assert_parity`` call has a unique string literal ``name=`` and literal options
+  (tolerances, ``check_dtype``, ``between_frameworks``);
 - a value used only on the expected side is computed inside the call, not in a variable of the
   cell, or the sandbox would evaluate it.
 """
@@ -34,10 +36,12 @@ class CheckSpec:
     rtol: float = 1e-5
     atol: float = 1e-6
     check_dtype: bool = True
+    between_frameworks: bool = False
 
     @property
     def is_parity(self) -> bool:
-        return self.name.endswith("parity")
+        """Both sides are student values (PyTorch vs TensorFlow), both handed back."""
+        return self.between_frameworks
 
 
 def _is_check_call(node: ast.AST) -> bool:
@@ -86,12 +90,14 @@ def parse_test_cell(source: str) -> list[CheckSpec]:
             raise CheckRuleError(f"line {node.lineno}: assert_parity needs name=\"a unique string literal\"")
         options = {}
         for key, value in kwargs.items():
-            if key not in ("rtol", "atol", "check_dtype"):
+            if key not in ("rtol", "atol", "check_dtype", "between_frameworks"):
                 raise CheckRuleError(f"line {node.lineno}: unknown assert_parity option {key!r}")
             try:
                 options[key] = ast.literal_eval(value)
             except ValueError:
                 raise CheckRuleError(f"line {node.lineno}: {key} must be a literal") from None
+        if not isinstance(options.get("between_frameworks", False), bool):
+            raise CheckRuleError(f"line {node.lineno}: between_frameworks must be True or False")
         spec = CheckSpec(name.value, **options)
         specs.append(spec)
         actual_names |= _names(actual)
@@ -120,8 +126,8 @@ class _Rewrite(ast.NodeTransformer):
         if not _is_check_call(node):
             return node
         actual, expected, kwargs = _split_args(node)
-        name = kwargs["name"]
-        keep_expected = self.both_sides or name.value.endswith("parity")
+        name, flag = kwargs["name"], kwargs.get("between_frameworks")
+        keep_expected = self.both_sides or (flag is not None and ast.literal_eval(flag) is True)
         args = [name, actual] + ([expected] if keep_expected else [])
         return ast.copy_location(ast.Call(func=ast.Name(HANDBACK, ast.Load()), args=args, keywords=[]), node)
 

@@ -30,7 +30,7 @@ TESTS = {
                         '### BEGIN HIDDEN TESTS\nfor n in (1, 7):\n'
                         '    sbs.assert_parity(norm(np.ones(n)), float(np.sqrt(n)), name="q2 hidden")\n### END HIDDEN TESTS'),
     "test_q3_twins_parity": (3, '"""both twins compute the same running sum"""\nx = np.array([1, 2, 3])\n'
-                                'sbs.assert_parity(twin_a(x), twin_b(x), name="q3 parity")'),
+                                'sbs.assert_parity(twin_a(x), twin_b(x), name="q3 parity", between_frameworks=True)'),
 }
 
 

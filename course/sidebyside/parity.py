@@ -63,6 +63,7 @@ def assert_parity(
     atol: float = 1e-6,
     name: str = "values",
     check_dtype: bool = True,
+    between_frameworks: bool = False,
 ) -> ParityReport:
     """Assert that ``actual`` and ``expected`` hold the same numbers within a tolerance.
 
@@ -70,6 +71,9 @@ def assert_parity(
     must be equal (no broadcasting: a (3,) vs (3, 1) mix-up is a bug), and with
     ``check_dtype`` so must dtypes. Values are compared like ``np.isclose``:
     ``|actual - expected| <= atol + rtol * |expected|``, with NaNs equal to NaNs.
+    ``between_frameworks=True`` says that both sides are your own results (a PyTorch value and
+    a TensorFlow value), not a result and a known answer. The comparison is the same; the grader
+    reads the flag to hand back both sides of such a check (see ``autograder/checks.py``).
     Introduced in ``course/01_tensors.ipynb``.
     """
     a, b = to_numpy(actual), to_numpy(expected)
