@@ -1,4 +1,4 @@
-"""python -m autograder grade ASSIGNMENT --submissions DIR --out OUT [--workers N] [--scheduler ADDRESS] [--db URL]"""
+"""python -m autograder grade ASSIGNMENT [--submissions DIR|ZIP] [--out OUT] [--workers N] [--scheduler ADDRESS] [--db URL]"""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade every submission of an assignment")
     g.add_argument("assignment", help="an assignment in source/, e.g. 01_tensors")
-    g.add_argument("--submissions", required=True, type=Path,
-                   help="DIR/<student_id>/<assignment>/<notebook>.ipynb, or an LMS .zip download")
-    g.add_argument("--out", required=True, type=Path, help="where grades.csv, feedback/ and report/ go")
+    g.add_argument("--submissions", type=Path, default=None,
+                   help="DIR/<student_id>/<assignment>/<notebook>.ipynb, or an LMS .zip download "
+                        "(default: the course's submitted/ folder, where nbgrader collect puts them)")
+    g.add_argument("--out", type=Path, default=None,
+                   help="where grades.csv, results/, feedback/ and report/ go (default: autograder/graded/ASSIGNMENT)")
     g.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
     g.add_argument("--scheduler", default=None, help="a Dask scheduler, e.g. tcp://host:8786, instead of local workers")
-    g.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite autograder/gradebook.db)")
+    g.add_argument("--db", default=None,
+                   help="gradebook SQLAlchemy URL (default: the course's, CourseDirectory.db_url in nbgrader_config.py)")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code without a sandbox (only for code you trust)")
     g.add_argument("--course", type=Path, default=template.ROOT,

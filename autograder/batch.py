@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from . import collect, outputs, sandbox, template
+from . import collect, gradebook, nbgrader_course, outputs, sandbox, template
 from .grade import Executed, Task, _failure, execute, fingerprint, score
 from .kernel import RunLimits
 
@@ -54,8 +54,8 @@ def collect_tasks(assignment: str, submissions: Path, tpl: template.Template, sa
         subs = collect.from_directory(submissions, assignment, tpl.notebook)
     else:
         raise SystemExit(f"--submissions {submissions}: not a folder or a .zip file")
-    return [Task(s.student_id, tpl, s.filename, s.data, s.flags, s.status, s.reason, sandboxed, limits, sandbox_limits)
-            for s in subs]
+    return [Task(s.student_id, tpl, s.filename, s.data, s.flags, s.status, s.reason, sandboxed, limits, sandbox_limits,
+                 submitted_as=s.submitted_as, timestamp=s.timestamp) for s in subs]
 
 
 def _saved(path: Path) -> dict | None:
@@ -85,7 +85,7 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
     results: dict[str, dict] = {}
     todo = []
     for task in tasks:
-        saved = _saved(results_dir / f"{task.student_id}.json")
+        saved = _saved(results_dir / f"{collect.file_name(task.student_id)}.json")
         if saved and saved.get("fingerprint") == fingerprint(task):
             results[task.student_id] = saved
         else:
@@ -97,7 +97,7 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
     waiting: list[Executed] = []
 
     def keep(result: dict) -> None:
-        outputs.write_atomic(results_dir / f"{result['student_id']}.json", json.dumps(result, indent=1))
+        outputs.write_atomic(results_dir / f"{collect.file_name(result['student_id'])}.json", json.dumps(result, indent=1))
         results[result["student_id"]] = result
         if progress:
             progress.update(result)
@@ -155,10 +155,17 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
     return [results[t.student_id] for t in tasks]
 
 
-def grade_assignment(assignment: str, submissions: Path, out: Path, workers: int | None = None,
-                     scheduler: str | None = None, db: str | None = None, unsafe_no_sandbox: bool = False,
-                     root: Path = template.ROOT, limits: RunLimits = RunLimits(),
+def grade_assignment(assignment: str, submissions: Path | None = None, out: Path | None = None,
+                     workers: int | None = None, scheduler: str | None = None, db: str | None = None,
+                     unsafe_no_sandbox: bool = False, root: Path = template.ROOT, limits: RunLimits = RunLimits(),
                      sandbox_limits: sandbox.Limits = sandbox.Limits(), quiet: bool = False) -> list[dict]:
+    """Grade every submission of ``assignment`` and leave what ``nbgrader autograde`` leaves: the
+    autograded notebooks and the gradebook rows (the course's, from its nbgrader_config.py), plus
+    this grader's own grades.csv, results/, feedback/ and report/ in ``out``."""
+    config = nbgrader_course.load_config(root)
+    coursedir = nbgrader_course.course_directory(root, config)
+    submissions = Path(submissions) if submissions else Path(coursedir.root) / coursedir.submitted_directory
+    out = Path(out) if out else Path(coursedir.root) / "autograder" / "graded" / assignment
     sandboxed = not unsafe_no_sandbox
     if sandboxed:
         sandbox.check_available()
@@ -175,12 +182,33 @@ def grade_assignment(assignment: str, submissions: Path, out: Path, workers: int
     finally:
         if sandboxed and os.geteuid() == 0:
             sandbox.reap_orphans()
+    for r in results:
+        write_autograded(coursedir, tpl, r)
+    totals = gradebook.record(results, tpl, db or coursedir.db_url, coursedir.course_id, config)
+    for r in results:
+        r["auto_score"] = r["score"]
+        r.update(totals.get(r["student_id"], {}))
     outputs.grades_csv(results, out / "grades.csv")
     for r in results:
-        outputs.write_atomic(out / "feedback" / r["student_id"] / f"{assignment}.html", outputs.feedback_html(r))
+        outputs.write_atomic(out / "feedback" / collect.file_name(r["student_id"]) / f"{assignment}.html",
+                             outputs.feedback_html(r))
     summary = outputs.class_report(results, out / "report")
-    db_url = db or f"sqlite:///{(root / 'autograder' / 'gradebook.db').resolve()}"
-    outputs.record_in_gradebook(results, assignment, db_url, root)
     if not quiet:
         print(summary, end="")
     return results
+
+
+def write_autograded(coursedir, tpl: template.Template, result: dict) -> None:
+    """The autograded notebook where nbgrader keeps it (and the submission's timestamp beside it,
+    as nbgrader autograde copies it); a stale one from an earlier grading goes."""
+    if result["status"] in gradebook.NOT_A_STUDENT:
+        return
+    folder = nbgrader_course.assignment_folder(coursedir, coursedir.autograded_directory,
+                                               result["student_id"], tpl.assignment)
+    path = folder / tpl.notebook
+    if not result.get("notebook"):
+        path.unlink(missing_ok=True)
+        return
+    outputs.write_atomic(path, json.dumps(result["notebook"], indent=1, ensure_ascii=False) + "\n")
+    if result.get("timestamp"):
+        outputs.write_atomic(folder / "timestamp.txt", result["timestamp"] + "\n")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from . import autograded
 from .kernel import RunLimits, decode_value, run_cells
 from .sandbox import Limits
 from .template import Template
@@ -49,6 +50,8 @@ class Task:
     sandboxed: bool = True
     limits: RunLimits = RunLimits()
     sandbox_limits: Limits = Limits()
+    submitted_as: str = ""        # the student's folder or the zip members it came from
+    timestamp: str | None = None  # nbgrader's timestamp.txt of the submission, if it has one
 
 
 # A saved result is reused only by the same grader: any change to its code regrades everything.
@@ -66,6 +69,7 @@ def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -
     return {"student_id": task.student_id, "assignment": task.template.assignment, "score": round(score, 4),
             "max_score": task.template.max_score, "status": status, "reason": reason,
             "flags": list(task.flags) + extra.pop("flags", []), "cells": extra.pop("cells", []),
+            "submitted_as": task.submitted_as, "timestamp": task.timestamp,
             "fingerprint": fingerprint(task), "grader_version": f"{__version__}+{GRADER_DIGEST}",
             "worker": f"{socket.gethostname()}:{os.getpid()}", **extra}
 
@@ -101,41 +105,84 @@ def _grade_id(cell: dict) -> str | None:
     return gid if isinstance(gid, str) else None
 
 
-def assemble(template: Template, nb: dict) -> tuple[list[str], list[str | None], list[str]]:
+@dataclass
+class Assembly:
+    """A submission put together with its trusted template: the code that runs, in order, and the
+    notebook nbgrader keeps of it (the template's cells, the student's answers, written answers and
+    own cells, in the order they ran)."""
+    codes: list[str]                 # what the kernel runs, in order
+    ids: list[str | None]            # the grade_id of each code (None: a cell the student added)
+    flags: list[str]
+    cells: list[dict]                # the autograded notebook's cells
+    runs: list[int | None]           # for each of ``cells``, its index in ``codes`` (None: markdown)
+
+
+def _cell(kind: str, source: str, metadata: dict | None = None) -> dict:
+    cell = {"cell_type": kind, "metadata": metadata or {}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+def assemble(template: Template, nb: dict) -> Assembly:
     """The code to run: the template's cells in order, the student's answers spliced in by
-    grade_id, the student's own extra cells kept after the template cell they followed.
-    Returns (codes, grade_id of each code, flags)."""
+    grade_id, the student's own extra cells kept after the template cell they followed. Read-only
+    and test cells always come from the template (the release version: no hidden tests)."""
     by_id = {c["grade_id"]: c for c in template.cells if c["grade_id"]}
+    released = {_grade_id(c): c for c in template.release_cells if _grade_id(c)}
     answers, extras, flags, after = {}, {}, [], None
     for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
-            continue
-        gid = _grade_id(cell)
-        if gid in by_id:
+        kind, gid, text = cell.get("cell_type"), _grade_id(cell), _source(cell)
+        if gid in released and released[gid].get("cell_type") == kind:
             after = gid
-            if by_id[gid]["kind"] == "answer":
+            if gid in by_id and by_id[gid]["kind"] == "answer" or _is_written(released[gid]):
                 if gid in answers:
                     flags.append(f"answer cell {gid} appears twice: the first copy was graded")
                 else:
-                    answers[gid] = _source(cell)
-            elif _source(cell).strip() != by_id[gid]["original"].strip():
+                    answers[gid] = text
+            elif text.strip() != _source(released[gid]).strip():
                 flags.append(f"read-only cell {gid} was edited: the original was restored")
-        elif _source(cell).strip():
-            extras.setdefault(after, []).append(_source(cell))
-    codes, ids = list(extras.get(None, [])), [None] * len(extras.get(None, []))
-    for cell in template.cells:
-        gid = cell["grade_id"]
-        if cell["kind"] == "answer":
-            if gid not in answers:
-                flags.append(f"answer cell {gid} is missing: graded as unanswered")
-            codes.append(answers.get(gid, cell["original"]))
+        elif kind in ("code", "markdown") and text.strip():
+            extras.setdefault(after, []).append(_cell(kind, text))
+    out = Assembly([], [], flags, [], [])
+
+    def add(cell: dict, gid: str | None = None, code: str | None = None) -> None:
+        out.cells.append(cell)
+        if cell["cell_type"] == "code":
+            out.runs.append(len(out.codes))
+            out.codes.append(cell["source"] if code is None else code)
+            out.ids.append(gid)
         else:
-            codes.append(cell["code"])
-        ids.append(gid)
-        for code in extras.get(gid, []):
-            codes.append(code)
-            ids.append(None)
-    return codes, ids, flags
+            out.runs.append(None)
+
+    for cell in extras.get(None, []):
+        add(cell)
+    code_cells = iter(template.cells)
+    for rel in template.release_cells:
+        gid, kind = _grade_id(rel), rel.get("cell_type")
+        copy = _cell(kind, _source(rel), json.loads(json.dumps(rel.get("metadata", {}))))
+        if kind == "code":
+            tcell = next(code_cells)
+            if tcell["kind"] == "answer":
+                if gid not in answers:
+                    flags.append(f"answer cell {gid} is missing: graded as unanswered")
+                copy["source"] = answers.get(gid, tcell["original"])
+            add(copy, tcell["grade_id"], None if tcell["kind"] == "answer" else tcell["code"])
+        elif kind in ("markdown", "raw"):
+            if _is_written(rel):
+                if gid not in answers:
+                    flags.append(f"written answer {gid} is missing: left as unanswered")
+                copy["source"] = answers.get(gid, copy["source"])
+            add(copy)
+        for cell in extras.get(gid, []) if gid else []:
+            add(cell)
+    return out
+
+
+def _is_written(cell: dict) -> bool:
+    """A markdown answer cell (an explanation): graded by hand in the formgrader."""
+    meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+    return cell.get("cell_type") == "markdown" and bool(meta.get("solution"))
 
 
 def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
@@ -149,16 +196,18 @@ def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
         for payload in (run.checks if run else []):
             if isinstance(payload, dict) and isinstance(payload.get("name"), str):
                 handed.setdefault(payload["name"], []).append(payload.get("values"))
-        messages, passed = [], True
+        messages, passed, verdicts = [], True, []
         for spec in test.specs:
             hidden = spec.name not in test.visible
             label = f"hidden check «{spec.name}»" if hidden else f"check «{spec.name}»"
             expected_runs = template.reference[spec.name]
             got = handed.get(spec.name, [])
+            verdicts.append({"name": spec.name, "hidden": hidden, "passed": False})
             if len(got) != len(expected_runs):
                 passed = False
                 messages.append(f"{label} did not run" if not got else f"{label} ran {len(got)} times, expected {len(expected_runs)}")
                 continue
+            verdicts[-1]["passed"] = True
             for occurrence, (values, want) in enumerate(zip(got, expected_runs)):
                 try:
                     arrays = [decode_value(v) for v in values] if isinstance(values, list) else []
@@ -171,7 +220,7 @@ def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
                         assert_parity(arrays[0], arrays[1], rtol=spec.rtol, atol=spec.atol,
                                       check_dtype=spec.check_dtype, name=f"{spec.name}: PyTorch vs TensorFlow")
                 except (ParityError, ValueError) as e:
-                    passed = False
+                    passed = verdicts[-1]["passed"] = False
                     messages.append(f"{label} failed" if hidden else f"{label} failed:\n{e}")
                     break
         if run and run.status == "error":
@@ -181,7 +230,7 @@ def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
         elif run is None or run.status in ("not_run", "timeout", "kernel_died"):
             messages.insert(0, "the test cell did not finish" if run and run.status != "not_run" else "the test cell did not run")
         report.append({"grade_id": gid, "points": test.points if passed else 0.0, "max_points": test.points,
-                       "passed": passed, "messages": messages})
+                       "passed": passed, "messages": messages, "checks": verdicts})
     return report
 
 
@@ -190,9 +239,8 @@ class Executed:
     """What running a submission produced, before it is compared with the reference."""
     task: Task
     result: dict | None = None      # final already (nothing ran: missing, unreadable, ...)
-    ids: list | None = None
+    assembly: Assembly | None = None
     run: object = None               # kernel.NotebookRun
-    flags: list | None = None
     seconds: float = 0.0
 
 
@@ -205,10 +253,11 @@ def execute(task: Task) -> Executed:
         nb, problem = _read_notebook(task.data or b"")
         if nb is None:
             return Executed(task, _result(task, "too_large" if "limit" in problem else "unreadable", problem))
-        codes, ids, flags = assemble(task.template, nb)
-        run = run_cells(codes, sandboxed=task.sandboxed, limits=task.limits, sandbox_limits=task.sandbox_limits,
+        assembly = assemble(task.template, nb)
+        run = run_cells(assembly.codes, sandboxed=task.sandboxed, limits=task.limits,
+                        sandbox_limits=task.sandbox_limits,
                         files=Path(task.template.files_dir) if task.template.files_dir else None)
-        return Executed(task, None, ids, run, flags, round(time.monotonic() - started, 2))
+        return Executed(task, None, assembly, run, round(time.monotonic() - started, 2))
     except Exception as e:  # noqa: BLE001 - one submission must never stop the batch
         return Executed(task, _failure(task, e))
 
@@ -219,14 +268,12 @@ def score(executed: Executed, template: Template) -> dict:
     if executed.result is not None:
         return executed.result
     try:
-        run, ids = executed.run, executed.ids
-        cells = score_cells(template, ids, run.cells)
+        run, assembly = executed.run, executed.assembly
+        cells = score_cells(template, assembly.ids, run.cells)
         status = "graded" if run.status == "completed" else run.status
-        answers = {c["grade_id"] for c in template.cells if c["kind"] == "answer"}
-        outputs = [{"grade_id": gid, "outputs": r.outputs} for gid, r in zip(ids, run.cells)
-                   if gid in answers or gid is None]
-        return _result(task, status, run.reason, sum(c["points"] for c in cells), flags=executed.flags,
-                       cells=cells, answer_outputs=outputs, seconds=executed.seconds)
+        notebook = autograded.notebook(template, assembly, run.cells, cells)
+        return _result(task, status, run.reason, sum(c["points"] for c in cells), flags=assembly.flags,
+                       cells=cells, notebook=notebook, seconds=executed.seconds)
     except Exception as e:  # noqa: BLE001
         return _failure(task, e)
 

@@ -8,18 +8,32 @@ import html
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason", "flags", "seconds"]
+# The first eight columns are the grader's original ones; the rest were added after them.
+COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason", "flags", "seconds",
+           "auto_score", "needs_manual_grade", "late_penalty", "timestamp", "submitted_as"]
+
+
+def _umask() -> int:
+    try:  # read, not set: setting it would race with other threads creating files
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``path`` whole or not at all, with the permissions a plain ``open()`` would give it
+    (0666 less the umask): who may read it is decided by the folders above it and the umask."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(fd, 0o666 & ~_umask())
     with os.fdopen(fd, "wb") as f:
         f.write(data.encode() if isinstance(data, str) else data)
         f.flush()
@@ -32,7 +46,8 @@ def grades_csv(results: list[dict], path: Path) -> None:
     w = csv.DictWriter(buf, COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in results:
-        w.writerow({**r, "flags": "; ".join(r.get("flags", [])), "seconds": r.get("seconds", "")})
+        w.writerow({**r, "flags": "; ".join(r.get("flags", [])), "seconds": r.get("seconds", ""),
+                    "needs_manual_grade": {True: "yes", False: "no"}.get(r.get("needs_manual_grade"), "")})
     write_atomic(path, buf.getvalue())
 
 
@@ -114,36 +129,3 @@ def class_report(results: list[dict], out: Path) -> str:
 def venv_env() -> dict:
     """This environment's tools first on PATH (nbgrader runs `alembic` by name)."""
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
-
-
-def record_in_gradebook(results: list[dict], assignment: str, db_url: str, root: Path) -> None:
-    """Write the scores into nbgrader's gradebook, as its only writer: every grade row of each
-    submission is replaced in one transaction, so nothing stale survives a regrade."""
-    import warnings
-
-    from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
-
-    if db_url.startswith("sqlite:///"):
-        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    # Let nbgrader itself record the assignment's notebooks and cells (as `make release` does).
-    with tempfile.TemporaryDirectory() as tmp:
-        r = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-                            f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={db_url}",
-                            "--log-level=ERROR"], cwd=root, capture_output=True, text=True, env=venv_env())
-        if r.returncode:
-            raise RuntimeError(f"nbgrader could not record {assignment} in the gradebook:\n{r.stderr[-2000:]}")
-    with warnings.catch_warnings(), Gradebook(db_url) as gb:
-        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush noise
-        notebooks = {nb.name for nb in gb.find_assignment(assignment).notebooks}
-        for result in results:
-            gb.update_or_create_student(result["student_id"])
-            gb.update_or_create_submission(assignment, result["student_id"])
-            points = {c["grade_id"]: c["points"] for c in result.get("cells", [])}
-            for nb_name in notebooks:
-                sub_nb = gb.find_submission_notebook(nb_name, assignment, result["student_id"])
-                for grade in sub_nb.grades:
-                    grade.auto_score = points.get(grade.name, 0.0)
-                    grade.manual_score = None
-                    grade.needs_manual_grade = False
-            gb.db.commit()

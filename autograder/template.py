@@ -40,10 +40,23 @@ class Template:
     root: str = str(ROOT)       # the course folder holding source/ and release/
     digest: str = ""
     reference: dict[str, list[list[np.ndarray]]] = field(default_factory=dict)  # check name -> occurrences
+    release_cells: list[dict] = field(default_factory=list)  # every cell of the release notebook, in order
+    metadata: dict = field(default_factory=dict)              # the release notebook's metadata
+
+    @property
+    def manual_points(self) -> dict[str, float]:
+        """Cells graded by hand in the formgrader: written answers, manually graded code, tasks."""
+        return {m["grade_id"]: float(m.get("points", 0)) for c in self.release_cells
+                if (m := _meta(c)).get("grade_id") and (m.get("task") or (m.get("grade") and m.get("solution")))}
+
+    @property
+    def auto_max_score(self) -> float:
+        return sum(t.points for t in self.tests.values())
 
     @property
     def max_score(self) -> float:
-        return sum(t.points for t in self.tests.values())
+        """As nbgrader counts it: autograded tests and what is graded by hand."""
+        return self.auto_max_score + sum(self.manual_points.values())
 
 
 def _meta(cell) -> dict:
@@ -89,7 +102,8 @@ def load(assignment: str, root: Path = ROOT) -> Template:
     files = [p for p in release_path.parent.iterdir() if p.name != name]
     digest = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode()
                             + notebooks[0].read_bytes()).hexdigest()[:16]
-    return Template(assignment, name, cells, tests, str(release_path.parent) if files else None, str(root), digest)
+    return Template(assignment, name, cells, tests, str(release_path.parent) if files else None, str(root), digest,
+                    release_cells=release["cells"], metadata=release.get("metadata", {}))
 
 
 def reference_codes(template: Template) -> list[str]:

@@ -40,7 +40,7 @@ def grade(course, subs, out, **kw):
 def scores_in_gradebook(course):
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'autograder' / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # nbgrader's default place
         return {s.student.id: s.score for s in gb.assignment_submissions(probe.ASSIGNMENT)}
 
 
@@ -107,7 +107,9 @@ def test_lms_zip_downloads(course, tmp_path):
         z.writestr("export/gus/99_probe/99_probe.ipynb", wrong)                   # nbgrader layout
         z.writestr("../../evil_1_2_99_probe.ipynb", good)                         # path tricks stay names
     results = grade(course, archive, tmp_path / "out", workers=2)
-    assert {k: r["score"] for k, r in results.items()} == {"dana": 6, "eli": 5, "Fay_Gold_555": 6, "gus": 5, "evil": 6}
+    # each LMS's own user id stays in the student id (Canvas: user id; Moodle: participant id)
+    assert {k: r["score"] for k, r in results.items()} == {
+        "dana_12345": 6, "eli_12346": 5, "Fay Gold_555": 6, "gus": 5, "evil_1": 6}
     assert not (tmp_path.parent / "evil_1_2_99_probe.ipynb").exists()
 
 

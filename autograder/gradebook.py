@@ -1,0 +1,101 @@
+"""nbgrader's gradebook, written as ``nbgrader autograde`` writes it, by this grader alone.
+
+For each graded submission: the student (names imported from a roster are kept), the submission with
+its timestamp (so late penalties and the formgrader's "autograded" state work), the auto score of each
+test cell, the late penalty from nbgrader's own plugin, and the automatic comments. Cells graded by
+hand (written answers, manually graded code, tasks) are left to the formgrader: they count in the
+maximum and are flagged ``needs_manual_grade``; a manual score or comment is never erased, by a
+regrade or otherwise (as in nbgrader, a cell that has a manual score is flagged for review again).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from .outputs import venv_env
+
+# results that name no real student: recorded in grades.csv and results/, never in the gradebook
+NOT_A_STUDENT = ("unattributed", "duplicate_id")
+
+
+def register_assignment(assignment: str, root: Path, db_url: str) -> None:
+    """Let nbgrader itself record the assignment's notebooks and cells (as `make release` does)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+                            f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={db_url}",
+                            f"--CourseDirectory.root={root}", "--log-level=ERROR"],
+                           cwd=root, capture_output=True, text=True, env=venv_env())
+        if r.returncode:
+            raise RuntimeError(f"nbgrader could not record {assignment} in the gradebook:\n{r.stderr[-2000:]}")
+
+
+def _unanswered(cell: dict | None) -> bool:
+    """nbgrader's rule: a solution cell whose checksum is the released one was not answered."""
+    import nbformat
+    from nbgrader import utils
+
+    if cell is None:
+        return True
+    node = nbformat.from_dict(cell)
+    meta = node.metadata.get("nbgrader", {})
+    return "checksum" in meta and meta["checksum"] == utils.compute_checksum(node) and not meta.get("task")
+
+
+def record(results: list[dict], template, db_url: str, course_id: str, config=None) -> dict[str, dict]:
+    """Write every result into the gradebook in one session; returns, per student, the totals
+    nbgrader now holds: ``{"score", "max_score", "needs_manual_grade"}``."""
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import AssignLatePenalties
+    from nbgrader.utils import parse_utc
+    from sqlalchemy.exc import SAWarning
+
+    if db_url.startswith("sqlite:///"):
+        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    register_assignment(template.assignment, Path(template.root), db_url)
+    penalties = AssignLatePenalties(config=config)
+    penalties.init_plugin()
+    notebook_id = Path(template.notebook).stem
+    manual = template.manual_points
+    totals = {}
+    with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush noise
+        for result in results:
+            if result["status"] in NOT_A_STUDENT:
+                continue
+            sid = result["student_id"]
+            gb.update_or_create_student(sid)
+            stamp = result.get("timestamp")
+            submission = gb.update_or_create_submission(template.assignment, sid,
+                                                        **({"timestamp": parse_utc(stamp)} if stamp else {}))
+            sub_nb = gb.find_submission_notebook(notebook_id, template.assignment, sid)
+            auto = {c["grade_id"]: c["points"] for c in result.get("cells", [])}
+            cells = {(c.get("metadata", {}).get("nbgrader") or {}).get("grade_id"): c
+                     for c in (result.get("notebook") or {}).get("cells", [])}
+            readable = bool(result.get("notebook"))
+            for grade in sub_nb.grades:
+                if grade.name in manual:
+                    grade.auto_score = None if readable and not _unanswered(cells.get(grade.name)) else 0.0
+                else:
+                    grade.auto_score = auto.get(grade.name, 0.0)
+                if not readable:  # nothing to grade by hand either (nbgrader: a missing notebook)
+                    grade.needs_manual_grade = False
+                else:
+                    grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+            for comment in sub_nb.comments:
+                cell = cells.get(comment.name)
+                comment.auto_comment = "No response." if readable and cell is not None and _unanswered(cell) else None
+            sub_nb.late_submission_penalty = None
+            gb.db.commit()
+            if submission.total_seconds_late > 0:
+                penalty = penalties.plugin_inst.late_submission_penalty(sid, sub_nb.score, submission.total_seconds_late)
+                if penalty is not None:
+                    sub_nb.late_submission_penalty = min(max(penalty, 0), sub_nb.score)
+                gb.db.commit()
+            totals[sid] = {"score": round(submission.score, 4), "max_score": submission.max_score,
+                           "needs_manual_grade": bool(submission.needs_manual_grade),
+                           "late_penalty": submission.late_submission_penalty}
+    return totals
