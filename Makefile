@@ -6,7 +6,9 @@ SHELL := bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-PYTHON ?= $(shell command -v python3.11 2>/dev/null)
+# A system-wide Python 3.11 first: on a class server, students and the instructor run the .venv, and a
+# Python inside someone's home folder (pyenv's, say) is not theirs to run.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11 /usr/local/bin/python3.11) $(shell command -v python3.11 2>/dev/null))
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
 START  := course/00_start_here.ipynb

@@ -26,3 +26,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Validate and autograde run whole notebooks that import both frameworks.
 c.Execute.timeout = 120
+
+# The formgrader and `nbgrader generate_feedback` render notebooks students wrote: their Markdown and
+# outputs must never script the instructor's or a student's page (see autograder/safe_html.py).
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"markdown2html": "autograder.safe_html.markdown2html"}

@@ -55,7 +55,7 @@ def collect_tasks(assignment: str, submissions: Path, tpl: template.Template, sa
     else:
         raise SystemExit(f"--submissions {submissions}: not a folder or a .zip file")
     return [Task(s.student_id, tpl, s.filename, s.data, s.flags, s.status, s.reason, sandboxed, limits, sandbox_limits,
-                 submitted_as=s.submitted_as, timestamp=s.timestamp) for s in subs]
+                 submitted_as=s.submitted_as, nbgrader_files=s.nbgrader_files) for s in subs]
 
 
 def _saved(path: Path) -> dict | None:
@@ -199,8 +199,8 @@ def grade_assignment(assignment: str, submissions: Path | None = None, out: Path
 
 
 def write_autograded(coursedir, tpl: template.Template, result: dict) -> None:
-    """The autograded notebook where nbgrader keeps it (and the submission's timestamp beside it,
-    as nbgrader autograde copies it); a stale one from an earlier grading goes."""
+    """The autograded notebook where nbgrader keeps it, with nbgrader's bookkeeping files of the
+    submission beside it (as nbgrader autograde copies them); a stale one from an earlier grading goes."""
     if result["status"] in gradebook.NOT_A_STUDENT:
         return
     folder = nbgrader_course.assignment_folder(coursedir, coursedir.autograded_directory,
@@ -210,5 +210,6 @@ def write_autograded(coursedir, tpl: template.Template, result: dict) -> None:
         path.unlink(missing_ok=True)
         return
     outputs.write_atomic(path, json.dumps(result["notebook"], indent=1, ensure_ascii=False) + "\n")
-    if result.get("timestamp"):
-        outputs.write_atomic(folder / "timestamp.txt", result["timestamp"] + "\n")
+    for name, text in result.get("nbgrader_files", {}).items():
+        if name in collect.NBGRADER_FILES:
+            outputs.write_atomic(folder / name, text)  # as nbgrader writes them: no newline

@@ -33,7 +33,16 @@ class Submission:
     status: str | None = None      # missing | ambiguous | too_large | unreadable | unattributed | duplicate_id
     reason: str = ""
     submitted_as: str = ""         # where it came from: the student's folder, or the zip members
-    timestamp: str | None = None   # nbgrader's timestamp.txt, when the submission has one
+    nbgrader_files: dict | None = None  # nbgrader's bookkeeping beside the notebook (NBGRADER_FILES)
+
+    @property
+    def timestamp(self) -> str | None:
+        return (self.nbgrader_files or {}).get("timestamp.txt")
+
+
+# What nbgrader's submit/collect keep beside a notebook: when it was submitted, and the secret that
+# lets release_feedback/fetch_feedback give each student only their own feedback.
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def file_name(student_id: str) -> str:
@@ -68,9 +77,10 @@ def _pick(student: str, files: dict[str, tuple], notebook: str, origin: str) -> 
     return Submission(student, chosen, read(), flags, submitted_as=origin)
 
 
-def _timestamp(text: str | None) -> str | None:
-    text = (text or "").strip()
-    return text[:64] if text and len(text) <= 64 else None
+def _small_text(data: bytes) -> str | None:
+    """The file's text exactly (nbgrader hashes the secret as it is), if it is short and not blank."""
+    text = data.decode("utf-8", "replace")
+    return text if text.strip() and len(text) <= 256 else None
 
 
 def from_directory(root: Path, assignment: str, notebook: str) -> list[Submission]:
@@ -78,18 +88,19 @@ def from_directory(root: Path, assignment: str, notebook: str) -> list[Submissio
     for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         sid = student_dir.name
         folder = student_dir / assignment
-        files, refused, stamp = {}, [], None
+        files, refused, kept = {}, [], {}
         if folder.is_dir() and not folder.is_symlink():
             for f in sorted(folder.glob("*.ipynb")):
                 if f.is_symlink() or not f.is_file():
                     refused.append(f.name)
                     continue
                 files[f.name] = (f.stat().st_size, f.read_bytes)
-            stamp_file = folder / "timestamp.txt"
-            if stamp_file.is_file() and not stamp_file.is_symlink() and stamp_file.stat().st_size <= 1024:
-                stamp = _timestamp(stamp_file.read_text(errors="replace"))
+            for name in NBGRADER_FILES:
+                f = folder / name
+                if f.is_file() and not f.is_symlink() and f.stat().st_size <= 1024 and (text := _small_text(f.read_bytes())):
+                    kept[name] = text
         sub = _pick(sid, files, notebook, str(folder))
-        sub.timestamp = stamp
+        sub.nbgrader_files = kept
         if refused and sub.status == "missing":
             sub.status, sub.reason = "unreadable", f"{refused[0]} is a link or not a regular file: refused"
         if not valid_id(sid):
@@ -120,7 +131,7 @@ def sender(parts: tuple[str, ...], assignment: str) -> tuple[str | None, str, st
 def from_zip(path: Path, assignment: str, notebook: str, max_total: int = 2 * 2**30) -> list[Submission]:
     per_student: dict[str, dict] = {}
     origins: dict[str, set[str]] = {}
-    stamps: dict[str, str] = {}
+    kept: dict[str, dict] = {}
     unattributed = []
     with zipfile.ZipFile(path) as z:
         total = 0
@@ -131,10 +142,10 @@ def from_zip(path: Path, assignment: str, notebook: str, max_total: int = 2 * 2*
             parts = tuple(p for p in parts if p not in ("", ".", "..", "/"))
             if not parts:
                 continue
-            if parts[-1] == "timestamp.txt" and info.file_size <= 1024 and assignment in parts[:-1]:
+            if parts[-1] in NBGRADER_FILES and info.file_size <= 1024 and assignment in parts[:-1]:
                 student, _, _ = sender(parts[:-1] + ("x.ipynb",), assignment)
-                if student:
-                    stamps[student] = _timestamp(z.read(info).decode("utf-8", "replace")) or ""
+                if student and (text := _small_text(z.read(info))):
+                    kept.setdefault(student, {})[parts[-1]] = text
                 continue
             if not parts[-1].endswith(".ipynb"):
                 continue
@@ -158,7 +169,7 @@ def from_zip(path: Path, assignment: str, notebook: str, max_total: int = 2 * 2*
                                               f"{sorted(origins[sid])}; grade them by hand"))
                 continue
             sub = _pick(sid, files, notebook, f"{path.name}:{next(iter(origins[sid]))}")
-            sub.timestamp = stamps.get(sid) or None
+            sub.nbgrader_files = kept.get(sid, {})
             subs.append(sub)
         return subs + _unique(unattributed)
 

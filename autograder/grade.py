@@ -51,7 +51,7 @@ class Task:
     limits: RunLimits = RunLimits()
     sandbox_limits: Limits = Limits()
     submitted_as: str = ""        # the student's folder or the zip members it came from
-    timestamp: str | None = None  # nbgrader's timestamp.txt of the submission, if it has one
+    nbgrader_files: dict | None = None  # nbgrader's timestamp.txt and submission_secret.txt, if it has them
 
 
 # A saved result is reused only by the same grader: any change to its code regrades everything.
@@ -69,7 +69,8 @@ def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -
     return {"student_id": task.student_id, "assignment": task.template.assignment, "score": round(score, 4),
             "max_score": task.template.max_score, "status": status, "reason": reason,
             "flags": list(task.flags) + extra.pop("flags", []), "cells": extra.pop("cells", []),
-            "submitted_as": task.submitted_as, "timestamp": task.timestamp,
+            "submitted_as": task.submitted_as, "timestamp": (task.nbgrader_files or {}).get("timestamp.txt"),
+            "nbgrader_files": task.nbgrader_files or {},
             "fingerprint": fingerprint(task), "grader_version": f"{__version__}+{GRADER_DIGEST}",
             "worker": f"{socket.gethostname()}:{os.getpid()}", **extra}
 

@@ -70,7 +70,7 @@ def record(results: list[dict], template, db_url: str, course_id: str, config=No
             gb.update_or_create_student(sid)
             stamp = result.get("timestamp")
             submission = gb.update_or_create_submission(template.assignment, sid,
-                                                        **({"timestamp": parse_utc(stamp)} if stamp else {}))
+                                                        **({"timestamp": parse_utc(stamp.strip())} if stamp else {}))
             sub_nb = gb.find_submission_notebook(notebook_id, template.assignment, sid)
             auto = {c["grade_id"]: c["points"] for c in result.get("cells", [])}
             cells = {(c.get("metadata", {}).get("nbgrader") or {}).get("grade_id"): c

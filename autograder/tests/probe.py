@@ -41,8 +41,14 @@ def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None):
     return {"nbgrader": m}
 
 
-def build_course(root: Path) -> Path:
-    """A course folder with source/99_probe and its nbgrader-generated release/99_probe."""
+WRITTEN = "q4_explain"  # a written answer graded by hand (build_course(written=True))
+WRITTEN_POINTS = 2
+
+
+def build_course(root: Path, written: bool = False, config: str = "") -> Path:
+    """A course folder with source/99_probe and its nbgrader-generated release/99_probe; with
+    ``written``, a last question answered in words and graded by hand. ``config`` is appended to
+    the course's nbgrader_config.py."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     cells = [nbformat.v4.new_markdown_cell("# 99 · Probe", metadata=_meta("intro", locked=True)),
@@ -50,10 +56,18 @@ def build_course(root: Path) -> Path:
     for (answer, code), (test, (points, tcode)) in zip(SOLUTIONS.items(), TESTS.items()):
         cells.append(nbformat.v4.new_code_cell(code, metadata=_meta(answer, solution=True)))
         cells.append(nbformat.v4.new_code_cell(tcode, metadata=_meta(test, grade=True, locked=True, points=points)))
+    if written:
+        cells.append(nbformat.v4.new_markdown_cell("## Question 4 (2 points)\nWhy is a parity check between "
+                                                   "frameworks stronger than comparing each with a constant?",
+                                                   metadata=_meta("q4_prompt", locked=True)))
+        cells.append(nbformat.v4.new_markdown_cell("Because two independent implementations agreeing rules out "
+                                                   "a shared misreading of the task.",
+                                                   metadata=_meta(WRITTEN, grade=True, solution=True,
+                                                                  points=WRITTEN_POINTS)))
     nb.cells = cells
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
     # a course id, as the real course has: PostgreSQL enforces the gradebook's course foreign key
-    (root / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "probe"\n')
+    (root / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "probe"\n' + config)
     nbformat.write(nb, root / "source" / ASSIGNMENT / NOTEBOOK)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force", "--log-level=ERROR",
                     f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root / 'setup.db'}"],
@@ -66,11 +80,15 @@ def release(root: Path) -> dict:
     return json.loads((root / "release" / ASSIGNMENT / NOTEBOOK).read_text())
 
 
+def solution(grade_id: str) -> str:
+    """The model answer of one answer cell, as a student would type it."""
+    return SOLUTIONS[grade_id].replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "")
+
+
 def answered(root: Path, answers: dict[str, str] | None = None, correct: bool = True) -> dict:
     """The release notebook with answers filled in: the solutions, with ``answers`` overriding."""
     nb = copy.deepcopy(release(root))
-    chosen = {k: v.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "") for k, v in SOLUTIONS.items()} \
-        if correct else {}
+    chosen = {k: solution(k) for k in SOLUTIONS} if correct else {}
     chosen.update(answers or {})
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

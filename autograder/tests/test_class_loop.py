@@ -1,0 +1,255 @@
+"""A class in operation: nbgrader's whole instructor <-> student loop through this course's grader, with
+real Unix users (names with an accent and an apostrophe), nbgrader's own commands and a shared exchange.
+
+release -> fetch -> submit (one student twice) -> collect -> grade (this grader, as the instructor) ->
+what the formgrader shows -> a manual score and comment -> regrade -> generate/release/fetch feedback ->
+export. Every step's result is checked as the user who would see it.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import probe
+from conftest import ROOT, VENV_BIN, tool
+
+A = probe.ASSIGNMENT
+TEACHER = "sxs-teacher"
+ANA, ZOE, OBRIEN, BEN = "sxs-ana", "sxs-zoë", "sxs-o'brien", "sxs-ben"
+STUDENTS = [ANA, ZOE, OBRIEN, BEN]
+EVIL_MARKDOWN = ("It checks both. <script>alert('written')</script> <img src=x onerror=alert(1)> "
+                 "[click](javascript:alert(2))")
+EVIL_OUTPUT = "from IPython.display import HTML, display\ndisplay(HTML('<script>alert(\"output\")</script>'))\n"
+
+
+def shown(page: str) -> str:
+    """The text a person reads on an HTML page (tags gone, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def as_user(user: str, *cmd: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``cmd`` as ``user`` with a clean environment that has the course's tools on PATH."""
+    home = pwd.getpwnam(user).pw_dir
+    env = ["env", "-i", f"HOME={home}", f"USER={user}", "LANG=C.UTF-8", f"PATH={VENV_BIN}:/usr/bin:/bin",
+           "PYTHONHASHSEED=0", "TF_CPP_MIN_LOG_LEVEL=3"]
+    r = subprocess.run(["runuser", "-u", user, "--", *env, *cmd], cwd=cwd, capture_output=True, text=True,
+                       timeout=600)
+    if check and r.returncode:
+        raise AssertionError(f"{user}$ {' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
+
+def others_can_enter(path: Path) -> list[Path]:
+    """The folders above ``path`` that other users cannot enter (they need the x bit)."""
+    return [p for p in [path, *path.parents] if p.is_dir() and not os.stat(p).st_mode & 0o001]
+
+
+@pytest.fixture(scope="module")
+def reachable_course_tools():
+    """Students and the instructor run the course's Python: make the checkout enterable by them (search
+    permission only, never read), as an instructor installing for a class must, and restore it afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create Unix users") if not os.environ.get("CI") else pytest.fail("CI runs as root")
+    changed = {p: os.stat(p).st_mode for p in others_can_enter(ROOT) + others_can_enter(VENV_BIN.resolve())}
+    for p in changed:
+        os.chmod(p, changed[p] | 0o001)
+    yield
+    for p, mode in changed.items():
+        os.chmod(p, mode)
+
+
+@pytest.fixture(scope="module")
+def users(reachable_course_tools):
+    tool("runuser")
+    made = []
+    for name in [TEACHER, *STUDENTS]:
+        subprocess.run(["userdel", "-r", name], capture_output=True)
+        subprocess.run(["useradd", "--badname", "-m", "-s", "/bin/sh", name], check=True, capture_output=True)
+        made.append(name)
+    yield
+    for name in made:
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        subprocess.run(["userdel", "-r", name], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def klass(users):
+    """A course owned by the instructor (private) and an exchange under a system-like path."""
+    base = Path(tempfile.mkdtemp(prefix="sxs-class-"))
+    os.chmod(base, 0o755)
+    exchange = base / "exchange"
+    exchange.mkdir(mode=0o777)
+    os.chmod(exchange, 0o1777)  # as nbgrader's docs ask: everyone may create their course's folders in it
+    course = base / "course"
+    course.mkdir()
+    probe.build_course(course, written=True, config=(
+        f"c.Exchange.root = {str(exchange)!r}\n"
+        "c.HTMLExporter.sanitize_html = True\n"
+        "c.HTMLExporter.filters = {'markdown2html': 'autograder.safe_html.markdown2html'}\n"))
+    (course / "setup.db").unlink()
+    teacher = pwd.getpwnam(TEACHER)
+    for p in [course, *course.rglob("*")]:
+        os.chown(p, teacher.pw_uid, teacher.pw_gid, follow_symlinks=False)
+    os.chmod(course, 0o700)
+    yield base, course, exchange
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def student_answers(student: str, course: Path, first: bool = False) -> dict:
+    written = {probe.WRITTEN: "Two independent implementations rarely share one mistake."}
+    if student == ZOE:
+        return probe.answered(course, {"q1_double": "def double(x):\n    return 3 * np.asarray(x)",
+                                       probe.WRITTEN: EVIL_MARKDOWN,
+                                       "q2_norm": EVIL_OUTPUT + probe.solution("q2_norm")})
+    if student == OBRIEN:
+        return probe.answered(course)
+    if student == BEN and first:
+        return probe.answered(course, correct=False)
+    return probe.answered(course, written)
+
+
+def work_on(student: str, nb: dict) -> None:
+    """The student's edit of the notebook they fetched (as their own file)."""
+    user = pwd.getpwnam(student)
+    path = Path(user.pw_dir) / A / probe.NOTEBOOK
+    path.write_text(json.dumps(nb))
+    os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def grades_by_student(course: Path) -> dict:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "probe") as gb:
+        out = {}
+        for sub in gb.assignment_submissions(A):
+            nb = sub.notebooks[0]
+            out[sub.student.id] = {
+                "score": sub.score, "max": sub.max_score, "needs_manual": sub.needs_manual_grade,
+                "timestamp": sub.timestamp, "grades": {g.name: (g.auto_score, g.manual_score) for g in nb.grades},
+                "comments": {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments}}
+        return out
+
+
+def set_manual(course: Path, student: str, cell: str, score: float, comment: str) -> None:
+    """What the formgrader does when the instructor types a score and a comment (its API's writes)."""
+    code = (
+        "import sys\nfrom nbgrader.api import Gradebook\n"
+        "with Gradebook(sys.argv[1], 'probe') as gb:\n"
+        "    g = gb.find_grade(sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[2])\n"
+        "    g.manual_score = float(sys.argv[6])\n"
+        "    c = gb.find_comment(sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[2])\n"
+        "    c.manual_comment = sys.argv[7]\n    gb.db.commit()\n")
+    as_user(TEACHER, str(VENV_BIN / "python"), "-c", code, f"sqlite:///{course / 'gradebook.db'}", student, cell,
+            Path(probe.NOTEBOOK).stem, A, str(score), comment, cwd=course)
+
+
+def test_the_whole_loop(klass):
+    base, course, exchange = klass
+    nbgrader = str(VENV_BIN / "nbgrader")
+    student_flags = ["--course=probe", f"--Exchange.root={exchange}"]
+    started = time.monotonic()
+
+    # 1. the instructor generates and releases
+    as_user(TEACHER, nbgrader, "generate_assignment", A, "--force", cwd=course)
+    as_user(TEACHER, nbgrader, "release_assignment", A, cwd=course)
+    assert (exchange / "probe" / "outbound" / A / probe.NOTEBOOK).is_file()
+
+    # 2. students fetch, work and submit (ben twice: a blank first try, then his real one)
+    for student in STUDENTS:
+        home = Path(pwd.getpwnam(student).pw_dir)
+        as_user(student, nbgrader, "fetch_assignment", A, *student_flags, cwd=home)
+        assert "YOUR ANSWER HERE" in (home / A / probe.NOTEBOOK).read_text()
+        work_on(student, student_answers(student, course, first=student == BEN))
+        as_user(student, nbgrader, "submit", A, *student_flags, cwd=home)
+    time.sleep(1.1)  # nbgrader's timestamps have a resolution of a second or better; make the order certain
+    work_on(BEN, student_answers(BEN, course))
+    as_user(BEN, nbgrader, "submit", A, *student_flags, cwd=Path(pwd.getpwnam(BEN).pw_dir))
+
+    # 3. the instructor collects (the latest submission of each)
+    as_user(TEACHER, nbgrader, "collect", A, cwd=course)
+    submitted = course / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == sorted(STUDENTS)
+
+    # 4. grades with this grader, as the instructor (the sandbox needs no root), defaults from nbgrader_config
+    as_user(TEACHER, str(VENV_BIN / "python"), "-m", "autograder", "grade", A, "--course", str(course),
+            "--workers", "2", "--quiet", cwd=ROOT)
+    rows = {r["student_id"]: r for r in csv.DictReader(io.StringIO(
+        (course / "autograder" / "graded" / A / "grades.csv").read_text()))}
+    assert sorted(rows) == sorted(STUDENTS), "every student graded under their exact id"
+    assert {s: float(rows[s]["auto_score"]) for s in STUDENTS} == {ANA: 6, ZOE: 5, OBRIEN: 6, BEN: 6}
+    assert {s: rows[s]["needs_manual_grade"] for s in STUDENTS} == {ANA: "yes", ZOE: "yes", OBRIEN: "no", BEN: "yes"}
+    assert {float(r["max_score"]) for r in rows.values()} == {6 + probe.WRITTEN_POINTS}, "manual points count"
+    for s in STUDENTS:
+        autograded = course / "autograded" / s / A / probe.NOTEBOOK
+        assert autograded.is_file(), f"nbgrader's autograded notebook for {s}"
+        assert (autograded.parent / "timestamp.txt").read_text() == (submitted / s / A / "timestamp.txt").read_text()
+    gb = grades_by_student(course)
+    from nbgrader.utils import parse_utc
+
+    for s in STUDENTS:  # submission timestamps, as nbgrader's late-penalty plugins need them
+        assert gb[s]["timestamp"] == parse_utc((submitted / s / A / "timestamp.txt").read_text().strip())
+    assert gb[ANA]["grades"][probe.WRITTEN] == (None, None) and gb[OBRIEN]["grades"][probe.WRITTEN] == (0, None)
+    assert gb[OBRIEN]["comments"][probe.WRITTEN][0] == "No response."
+
+    # 5. what the formgrader's Manage Submissions shows: every submission autograded, none "needs autograding"
+    formgrader_view = as_user(TEACHER, str(VENV_BIN / "python"), "-c", (
+        "import json\nfrom nbgrader.apps.api import NbGraderAPI\nfrom nbgrader.coursedir import CourseDirectory\n"
+        "from traitlets.config.loader import PyFileConfigLoader\n"
+        "cfg = PyFileConfigLoader('nbgrader_config.py', path='.').load_config()\n"
+        "api = NbGraderAPI(CourseDirectory(config=cfg, root='.'), config=cfg)\n"
+        f"print(json.dumps([[s['student'], s['autograded'], s['score'], s['needs_manual_grade']] "
+        f"for s in api.get_submissions({A!r})]))"), cwd=course)
+    view = {s: (auto, score, manual) for s, auto, score, manual in json.loads(formgrader_view.stdout)}
+    assert view == {ANA: (True, 6, True), ZOE: (True, 5, True), OBRIEN: (True, 6, False), BEN: (True, 6, True)}
+
+    # 6. a manual score and comment, then a full regrade: neither is erased
+    set_manual(course, ANA, probe.WRITTEN, 1.5, "Clear and right.")
+    shutil.rmtree(course / "autograder" / "graded" / A / "results")  # nothing reused: every submission runs again
+    as_user(TEACHER, str(VENV_BIN / "python"), "-m", "autograder", "grade", A, "--course", str(course),
+            "--workers", "2", "--quiet", cwd=ROOT)
+    gb = grades_by_student(course)
+    assert gb[ANA]["grades"][probe.WRITTEN] == (None, 1.5) and gb[ANA]["score"] == 7.5
+    assert gb[ANA]["comments"][probe.WRITTEN][1] == "Clear and right."
+
+    # 7. feedback: nbgrader generates and releases it, each student fetches their own and reads it
+    as_user(TEACHER, nbgrader, "generate_feedback", A, cwd=course)
+    as_user(TEACHER, nbgrader, "release_feedback", A, cwd=course)
+    for student in STUDENTS:
+        home = Path(pwd.getpwnam(student).pw_dir)
+        as_user(student, nbgrader, "fetch_feedback", A, *student_flags, cwd=home)
+        pages = list((home / A / "feedback").glob(f"*/{probe.NOTEBOOK.replace('.ipynb', '.html')}"))
+        assert len(pages) == 1, f"{student} received {len(pages)} feedback pages"
+        page = as_user(student, "cat", str(pages[0]), cwd=home).stdout  # readable by the student
+        assert "np.arange(5.0) * 2" not in shown(page) and "np.ones(n)" not in shown(page), "no hidden test code"
+        assert "def double(x):" in shown(page), "the student's own code"
+        assert "<script>alert" not in page and "onerror=" not in page and 'href="javascript' not in page
+    zoe_page = next((Path(pwd.getpwnam(ZOE).pw_dir) / A / "feedback").glob("*/*.html")).read_text()
+    assert "✗ check «q1 visible» failed" in shown(zoe_page) and "✗ hidden check «q1 hidden» failed" in shown(zoe_page)
+    assert "It checks both." in shown(zoe_page)  # the written answer itself is kept, made inert
+    ana_page = shown(next((Path(pwd.getpwnam(ANA).pw_dir) / A / "feedback").glob("*/*.html")).read_text())
+    assert "Clear and right." in ana_page and "7.5" in ana_page
+
+    # 8. export: scores and submission timestamps, as nbgrader's own report has them
+    as_user(TEACHER, nbgrader, "export", "--to", str(course / "export.csv"), cwd=course)
+    exported = {r["student_id"]: r for r in csv.DictReader((course / "export.csv").open())}
+    assert {s: float(exported[s]["score"]) for s in STUDENTS} == {ANA: 7.5, ZOE: 5, OBRIEN: 6, BEN: 6}
+    assert all(exported[s]["timestamp"] for s in STUDENTS)
+
+    # 9. the instructor's files are the instructor's: a student cannot read the course or its gradebook
+    denied = as_user(ANA, "cat", str(course / "gradebook.db"), cwd=Path("/"), check=False)
+    assert denied.returncode != 0
+    print(f"the whole loop took {time.monotonic() - started:.1f} s", file=sys.stderr)
