@@ -254,12 +254,14 @@ def test_captured_warnings_catches_python_warnings_and_tensorflow_logs(capsys):
 
     logger = logging.getLogger("tensorflow")
     handlers, level = logger.handlers[:], logger.level
-    logger.setLevel(logging.WARNING)            # the logger's own level still decides what is emitted
+    logger.setLevel(logging.ERROR)              # what sbs.seed_everything does
     with sbs.captured_warnings() as caught:
         warnings.warn("first")
-        logger.warning("logged %d", 2)
+        logger.warning("logged %d", 2)          # opened to WARNING inside the block
+        logger.info("not at INFO")
         warnings.warn("first")                  # repeated warnings are caught every time
     assert caught == ["first", "logged 2", "first"]
+    assert logger.level == logging.ERROR
     assert capsys.readouterr().err == ""
     assert logger.handlers == handlers          # the logger is restored
     logger.setLevel(level)

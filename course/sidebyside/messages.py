@@ -11,7 +11,10 @@ chapter catches the message and prints it::
     print(caught)          # ['Gradients do not exist for variables ...']
 
 Both sources are caught: Python's ``warnings`` (every time, not only the first) and the
-``tensorflow`` logger (what ``tf.get_logger()`` writes). Introduced in ``course/01_tensors.ipynb``.
+``tensorflow`` logger (what ``tf.get_logger()`` writes). ``sbs.seed_everything`` sets that logger
+to ERROR, so that TensorFlow's Python-side warnings never reach stderr; inside the block it is
+opened to ``level`` (WARNING, TensorFlow's default), so the warning TensorFlow *would* log shows.
+Introduced in ``course/01_tensors.ipynb``.
 """
 
 from __future__ import annotations
@@ -34,17 +37,19 @@ class _Collect(logging.Handler):
 
 
 @contextmanager
-def captured_warnings(loggers=LOGGERS) -> Iterator[list[str]]:
+def captured_warnings(loggers=LOGGERS, level: int = logging.WARNING) -> Iterator[list[str]]:
     """Collect, as a list of strings in the order they happened, the Python warnings and the
-    log records of ``loggers`` emitted inside the block; nothing of theirs reaches stderr."""
+    records of ``loggers`` at ``level`` or above emitted inside the block; nothing of theirs
+    reaches stderr. Each logger gets its handlers, propagation and level back afterwards."""
     caught: list[str] = []
     collect = _Collect(caught)
     saved = []
     for name in loggers:
         logger = logging.getLogger(name)
-        saved.append((logger, logger.handlers[:], logger.propagate))
+        saved.append((logger, logger.handlers[:], logger.propagate, logger.level))
         logger.handlers = [collect]
         logger.propagate = False
+        logger.setLevel(level)
     original_showwarning = warnings.showwarning
     try:
         with warnings.catch_warnings():
@@ -53,6 +58,7 @@ def captured_warnings(loggers=LOGGERS) -> Iterator[list[str]]:
             yield caught
     finally:
         warnings.showwarning = original_showwarning
-        for logger, handlers, propagate in saved:
+        for logger, handlers, propagate, old_level in saved:
             logger.handlers = handlers
             logger.propagate = propagate
+            logger.setLevel(old_level)
