@@ -232,3 +232,38 @@ def test_plotting_functions_draw(monkeypatch):
     plotting.plot_histograms({"torch": np.zeros(10), "keras": np.ones(10)})
     assert shown == [4, 2, 1, 2]
     plt.close("all")
+
+
+def test_histograms_can_share_the_x_axis(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    limits = []
+    monkeypatch.setattr(plt, "show", lambda: limits.append([ax.get_xlim() for ax in plt.gcf().axes]))
+    narrow, wide = np.linspace(-1, 1, 100), np.linspace(-2, 2, 100)
+    plotting.plot_histograms({"torch": narrow, "keras": wide}, sharex=True)
+    plotting.plot_histograms({"torch": narrow, "keras": wide})
+    (shared_a, shared_b), (own_a, own_b) = limits
+    assert shared_a == shared_b and shared_a[0] <= -2 and shared_a[1] >= 2
+    assert own_a[1] < 1.5 < own_b[1]          # without sharex each panel zooms on its own range
+    plt.close("all")
+
+
+def test_captured_warnings_catches_python_warnings_and_tensorflow_logs(capsys):
+    import logging
+    import warnings
+
+    logger = logging.getLogger("tensorflow")
+    handlers, level = logger.handlers[:], logger.level
+    logger.setLevel(logging.ERROR)              # what sbs.seed_everything does
+    with sbs.captured_warnings() as caught:
+        warnings.warn("first")
+        logger.warning("logged %d", 2)          # opened to WARNING inside the block
+        logger.info("not at INFO")
+        warnings.warn("first")                  # repeated warnings are caught every time
+    assert caught == ["first", "logged 2", "first"]
+    assert logger.level == logging.ERROR
+    assert capsys.readouterr().err == ""
+    assert logger.handlers == handlers          # the logger is restored
+    logger.setLevel(level)
+    with pytest.warns(UserWarning):             # and warnings work again afterwards
+        warnings.warn("after")

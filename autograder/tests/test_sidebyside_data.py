@@ -192,6 +192,11 @@ def test_shipped_sample_equals_what_export_sample_writes(tmp_path):
         new, old = (tmp_path / name).read_bytes(), (data.SAMPLE_DIR / name).read_bytes()
         if name.endswith(".gz"):  # compressed bytes may differ between zlib versions; the content may not
             assert gzip.decompress(new) == gzip.decompress(old), name
+        elif name.endswith(".npz"):  # a zip archive holds time stamps: compare the arrays
+            with np.load(tmp_path / name) as a, np.load(data.SAMPLE_DIR / name) as b:
+                assert sorted(a.files) == sorted(b.files), name
+                for key in a.files:
+                    np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}:{key}")
         else:
             np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / name)),
                                           np.asarray(Image.open(data.SAMPLE_DIR / name)), err_msg=name)
@@ -215,3 +220,50 @@ def test_shipped_sample_holds_the_digits_it_claims():
         assert labels[int(p.stem)] == int(p.parent.name)
     with pytest.raises(ValueError):
         data.load_sample("validation")
+
+
+# --- MNIST format (keras.datasets.mnist's mnist.npz) --------------------------------------------------
+
+
+def test_to_mnist_format_upsamples_and_centres():
+    digit = np.zeros((8, 8), np.uint8)
+    digit[0, 0], digit[7, 7], digit[3, 4] = 16, 8, 1
+    out = data.to_mnist_format(digit)
+    assert out.shape == (28, 28) and out.dtype == np.uint8
+    assert out[:2].max() == 0 and out[-2:].max() == 0 and out[:, :2].max() == 0 and out[:, -2:].max() == 0
+    assert (out[2:5, 2:5] == 255).all() and (out[23:26, 23:26] == 128).all() and (out[11:14, 14:17] == 16).all()
+    assert int(out.sum()) == 9 * (255 + 128 + 16)
+    batch = data.to_mnist_format(np.stack([digit, digit]))
+    assert batch.shape == (2, 28, 28)
+    with pytest.raises(ValueError):
+        data.to_mnist_format(np.zeros((28, 28), np.uint8))
+
+
+def test_mnist_npz_has_keras_layout_and_round_trips(tmp_path):
+    path = data.write_mnist_npz(tmp_path / "mnist.npz")
+    (x_train, y_train), (x_test, y_test) = data.load_mnist_npz(path)
+    assert x_train.shape == (200, 28, 28) and x_test.shape == (50, 28, 28)
+    assert x_train.dtype == x_test.dtype == y_train.dtype == y_test.dtype == np.uint8
+    assert x_train.max() == 255 and sorted(np.unique(y_train)) == list(range(10))
+    train_8x8, train_labels = data.load_sample("train")
+    np.testing.assert_array_equal(x_train, data.to_mnist_format(train_8x8))
+    np.testing.assert_array_equal(y_train, train_labels)
+    with np.load(path) as f:  # exactly the four arrays keras.datasets.mnist.load_data reads
+        assert sorted(f.files) == sorted(data.MNIST_KEYS)
+    np.savez(tmp_path / "other.npz", images=x_train)
+    with pytest.raises(KeyError, match="not an mnist.npz"):
+        data.load_mnist_npz(tmp_path / "other.npz")
+
+
+def test_shipped_mnist_npz_is_what_keras_load_data_reads():
+    """keras.datasets.mnist.load_data ends with np.load + four keys; its file check would refuse the
+    course's file (a different SHA-256), which is why load_mnist_npz exists."""
+    from keras.src.datasets import mnist
+    from keras.src.utils.file_utils import validate_file
+    import inspect
+
+    source = inspect.getsource(mnist.load_data)
+    assert all(f'f["{k}"]' in source for k in data.MNIST_KEYS)
+    real_hash = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+    assert real_hash in source
+    assert not validate_file(str(data.SAMPLE_DIR / data.MNIST_NPZ), real_hash)

@@ -9,6 +9,9 @@ A small sample is also shipped in ``course/data/digits/`` in two standard on-dis
 * MNIST's **IDX** files (``train-images-idx3-ubyte.gz`` ...): ``read_idx`` / ``write_idx``.
 * a **folder per class** of PNG files (``by_class/3/0042.png``), what
   ``keras.utils.image_dataset_from_directory`` and a torchvision ``ImageFolder`` read.
+* ``mnist.npz``: the same IDX sample resampled to MNIST's 28x28 and 0..255 (``to_mnist_format``),
+  in the file format of ``keras.datasets.mnist.load_data`` (``load_mnist_npz`` reads it offline;
+  chapter 03).
 
 ``export_sample`` wrote those files; ``autograder/tests/test_sidebyside_data.py`` checks that they
 still equal what it produces. ``split_indices`` and ``epoch_order`` give the deterministic
@@ -41,6 +44,9 @@ SAMPLE_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
 SAMPLE_SIZES = {"train": 200, "test": 50, "png_per_class": 3}
+MNIST_NPZ = "mnist.npz"  # the name keras.datasets.mnist.load_data caches MNIST under
+MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")  # the arrays load_data reads from it
+MNIST_SHAPE = (28, 28)
 
 # --- the digits, from scikit-learn's package files -------------------------------------------------
 
@@ -86,6 +92,18 @@ def to_uint8_range(images) -> np.ndarray:
     """Rescale digits pixels 0..16 to the 0..255 of ordinary 8-bit images: round(v * 255 / 16)."""
     v = np.asarray(images).astype(np.uint16)
     return ((v * 255 + MAX_PIXEL // 2) // MAX_PIXEL).astype(np.uint8)
+
+
+def to_mnist_format(images) -> np.ndarray:
+    """Digits (..., 8, 8) with pixels 0..16 as MNIST-like images (..., 28, 28) uint8 0..255.
+
+    Each pixel becomes a 3x3 block (24x24, nearest-neighbour upsampling), centred with a
+    2-pixel empty border, as MNIST centres its digits in a 28x28 frame."""
+    a = to_uint8_range(images)
+    if a.shape[-2:] != IMAGE_SHAPE:
+        raise ValueError(f"to_mnist_format wants (..., 8, 8) digits, got shape {a.shape}")
+    big = np.repeat(np.repeat(a, 3, axis=-2), 3, axis=-1)
+    return np.pad(big, [(0, 0)] * (a.ndim - 2) + [(2, 2), (2, 2)])
 
 
 # --- deterministic split and batch order -----------------------------------------------------------
@@ -241,12 +259,42 @@ def sample_indices(seed: int = 0) -> dict[str, np.ndarray]:
     return {"train": train_idx[:SAMPLE_SIZES["train"]], "test": test_idx[:SAMPLE_SIZES["test"]], "png": png}
 
 
+def mnist_arrays(directory=SAMPLE_DIR) -> dict[str, np.ndarray]:
+    """The shipped IDX sample as MNIST-format arrays, keyed like keras' ``mnist.npz``: images
+    ``(n, 28, 28)`` uint8 0..255 (``to_mnist_format``), labels ``(n,)`` uint8."""
+    (x_train, y_train), (x_test, y_test) = load_sample("train", directory), load_sample("test", directory)
+    return {"x_train": to_mnist_format(x_train), "y_train": y_train.astype(np.uint8),
+            "x_test": to_mnist_format(x_test), "y_test": y_test.astype(np.uint8)}
+
+
+def write_mnist_npz(path, directory=SAMPLE_DIR) -> Path:
+    """Write ``mnist_arrays(directory)`` as an ``.npz`` in the format of Keras' ``mnist.npz``."""
+    path = Path(path)
+    np.savez_compressed(path, **mnist_arrays(directory))
+    return path
+
+
+def load_mnist_npz(path=SAMPLE_DIR / MNIST_NPZ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``((x_train, y_train), (x_test, y_test))`` from an ``mnist.npz``: what
+    ``keras.datasets.mnist.load_data`` returns once it has the file, without its download step.
+
+    (``load_data(path)`` takes a file *name* under ``~/.keras/datasets``, checks the file's
+    SHA-256 against the real MNIST file, and downloads it when the check fails: it cannot read a
+    course file offline.)"""
+    with np.load(Path(path), allow_pickle=False) as f:
+        missing = [k for k in MNIST_KEYS if k not in f.files]
+        if missing:
+            raise KeyError(f"{path} is not an mnist.npz: no {missing} (it has {sorted(f.files)})")
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
 def export_sample(out_dir=SAMPLE_DIR, seed: int = 0) -> list[Path]:
     """Write the shipped sample into ``out_dir``; returns the files written.
 
     * IDX (MNIST's names and format, gzip): ``train-*`` holds ``SAMPLE_SIZES['train']`` examples of
       the train split, ``t10k-*`` ``SAMPLE_SIZES['test']`` of the test split; images uint8 0..16
       (the dataset's own values), labels uint8.
+    * ``mnist.npz``: those IDX files as MNIST-format arrays (``write_mnist_npz``).
     * ``by_class/<label>/<index>.png``: ``png_per_class`` test images per class, rescaled to 0..255
       (``to_uint8_range``) like any 8-bit image; ``<index>`` is the row in ``load_digits()``.
     """
@@ -259,6 +307,7 @@ def export_sample(out_dir=SAMPLE_DIR, seed: int = 0) -> list[Path]:
         idx = chosen[part]
         written.append(write_idx(out / SAMPLE_FILES[f"{part}_images"], images[idx]))
         written.append(write_idx(out / SAMPLE_FILES[f"{part}_labels"], labels[idx].astype(np.uint8)))
+    written.append(write_mnist_npz(out / MNIST_NPZ, out))
     for i in chosen["png"]:
         folder = out / "by_class" / str(int(labels[i]))
         folder.mkdir(parents=True, exist_ok=True)

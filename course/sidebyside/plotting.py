@@ -71,12 +71,21 @@ def plot_curves(pytorch: Sequence[float], tensorflow: Sequence[float], ylabel: s
         _finish(fig, title)
 
 
-def plot_histograms(samples: Mapping[str, object], bins: int = 40, title: str | None = None) -> None:
-    """One histogram per named sample (e.g. initial weights from each framework)."""
-    fig, axes = plt.subplots(1, len(samples), figsize=(3.6 * len(samples), 2.8), squeeze=False, sharey=True)
-    for ax, (name, values) in zip(axes.flat, samples.items()):
+def plot_histograms(samples: Mapping[str, object], bins: int = 40, title: str | None = None,
+                    sharex: bool = False) -> None:
+    """One histogram per named sample (e.g. initial weights from each framework).
+
+    ``sharex=True`` puts every panel on the same x-axis and the same bin edges, so that samples of
+    different widths *look* different widths (each panel would otherwise zoom on its own range)."""
+    fig, axes = plt.subplots(1, len(samples), figsize=(3.6 * len(samples), 2.8), squeeze=False, sharey=True,
+                             sharex=sharex)
+    arrays = {name: to_numpy(values).ravel() for name, values in samples.items()}
+    if sharex:
+        everything = np.concatenate(list(arrays.values()))
+        bins = np.linspace(everything.min(), everything.max(), bins + 1)
+    for ax, (name, values) in zip(axes.flat, arrays.items()):
         style = PYTORCH if "torch" in name.lower() else TENSORFLOW
-        ax.hist(to_numpy(values).ravel(), bins=bins, color=style["color"], alpha=0.8)
+        ax.hist(values, bins=bins, color=style["color"], alpha=0.8)
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)
     _finish(fig, title)

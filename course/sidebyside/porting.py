@@ -10,7 +10,8 @@ Linear / Dense     ``weight``: (out, in)       ``kernel``: (in, out)
 =================  ==========================  ==========================
 
 Keras computes ``x @ kernel + bias``; PyTorch computes ``x @ weight.T + bias``: the kernel is
-the transposed weight. Introduced in ``course/01_tensors.ipynb``.
+the transposed weight. Introduced in ``course/03_models.ipynb`` (Linear/Dense and Conv2d/Conv2D)
+and ``course/04_layers.ipynb`` (BatchNorm).
 """
 
 from __future__ import annotations
