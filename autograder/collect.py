@@ -109,7 +109,7 @@ def from_directory(root: Path, assignment: str, notebook: str) -> list[Submissio
     return subs
 
 
-def sender(parts: tuple[str, ...], assignment: str) -> tuple[str | None, str, str]:
+def sender(parts: tuple[str, ...], assignment: str, notebook: str) -> tuple[str | None, str, str]:
     """Who sent a zip member: (student id, the file name they gave it, the submitter's origin).
     The origin names one submitter exactly (an LMS's name and user id, or a folder)."""
     if assignment in parts[:-1]:  # nbgrader layout: .../<student>/<assignment>/<file>
@@ -119,13 +119,16 @@ def sender(parts: tuple[str, ...], assignment: str) -> tuple[str | None, str, st
     if len(parts) >= 2 and "_assignsubmission_" in parts[-2]:  # Moodle: <Full Name>_<participant id>_assignsubmission_...
         student = parts[-2].split("_assignsubmission_")[0]
         return student or None, parts[-1], "/".join(parts[:-1])
-    # Canvas: <name>_[late_]<user id>_<submission id>[_<attachment id>]_<file>[-N].ipynb
-    match = re.fullmatch(r"(?P<name>[^_]+)_(?:late_)?(?P<user>\d+)_(?:\d+_)*(?P<file>.+?)(?:-\d+)?(?P<ext>\.ipynb)",
-                         parts[-1])
+    # Canvas: <name>_[late_]<user id>_<submission id>[_<more ids>]_<file>[-N].ipynb
+    match = re.fullmatch(r"(?P<name>[^_]+)_(?:late_)?(?P<user>\d+)_(?P<rest>.+?)(?:-\d+)?\.ipynb", parts[-1])
     if not match:
         return None, parts[-1], "/".join(parts)
+    tokens = match["rest"].split("_")
+    names = ["_".join(tokens[i:]) + ".ipynb" for i in range(len(tokens)) if all(t.isdigit() for t in tokens[:i])]
+    # the file's own name follows the ids; a file named like the assignment's notebook wins over digits in it
+    name = notebook if notebook in names else names[min(1, len(names) - 1)]
     student = f"{match['name']}_{match['user']}"
-    return student, match["file"] + match["ext"], student
+    return student, name, student
 
 
 def from_zip(path: Path, assignment: str, notebook: str, max_total: int = 2 * 2**30) -> list[Submission]:
@@ -143,13 +146,13 @@ def from_zip(path: Path, assignment: str, notebook: str, max_total: int = 2 * 2*
             if not parts:
                 continue
             if parts[-1] in NBGRADER_FILES and info.file_size <= 1024 and assignment in parts[:-1]:
-                student, _, _ = sender(parts[:-1] + ("x.ipynb",), assignment)
+                student, _, _ = sender(parts[:-1] + ("x.ipynb",), assignment, notebook)
                 if student and (text := _small_text(z.read(info))):
                     kept.setdefault(student, {})[parts[-1]] = text
                 continue
             if not parts[-1].endswith(".ipynb"):
                 continue
-            student, name, origin = sender(parts, assignment)
+            student, name, origin = sender(parts, assignment, notebook)
             if not student or not valid_id(student):
                 unattributed.append(Submission(
                     info.filename[:200], status="unattributed", submitted_as=info.filename,
