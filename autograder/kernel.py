@@ -88,7 +88,8 @@ class Kernel:
             shutil.copytree(self.files, scratch)
         else:
             scratch.mkdir()
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        argv = [sandbox.python_executable() if self.sandboxed else sys.executable,
+                "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         if self.sandboxed:
             if os.geteuid() == 0:
                 for p in (self.workdir, runtime, scratch, *scratch.rglob("*")):

@@ -148,10 +148,19 @@ def python_prefixes() -> list[Path]:
     return sorted(prefixes)
 
 
+def python_executable() -> str:
+    """This interpreter by a path the sandbox can see: through the resolved environment folder
+    (a .venv that is a symlink is mounted at its real place)."""
+    exe = Path(sys.executable)
+    if exe.parent.parent == Path(sys.prefix):
+        return str(Path(sys.prefix).resolve() / exe.parent.name / exe.name)
+    return str(exe)
+
+
 def sandbox_env(limits: Limits) -> dict[str, str]:
     n = str(limits.threads)
     return {
-        "HOME": "/tmp", "TMPDIR": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": "/tmp", "TMPDIR": "/tmp", "PATH": f"{Path(python_executable()).parent}:/usr/bin:/bin",
         "LANG": "C.UTF-8", "PYTHONPATH": "/opt/course", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
         "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "agg", "CUDA_VISIBLE_DEVICES": "",
         "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "TQDM_DISABLE": "1",
