@@ -159,5 +159,9 @@ def options_table() -> str:
     """The README's table of options (name, default, meaning)."""
     rows = ["| option | default | meaning |", "|---|---|---|"]
     for name, trait in sorted(Autograder.class_traits(config=True).items()):
-        rows.append(f"| `Autograder.{name}` | `{trait.default_value!r}` | {trait.help} |")
+        value = trait.default_value
+        shown = f"{value:g} s" if isinstance(value, float) else repr(value)
+        if name.endswith("_bytes") and value >= MiB and value % MiB == 0:
+            shown = f"{value // GiB} GiB" if value % GiB == 0 else f"{value // MiB} MiB"
+        rows.append(f"| `{name}` | {shown} | {trait.help} |")
     return "\n".join(rows)

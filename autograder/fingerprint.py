@@ -46,21 +46,29 @@ def helper_folders() -> list[Path]:
     return sorted(folders)
 
 
-@functools.lru_cache(maxsize=None)
-def grader_digest() -> str:
-    """The grader's modules and the helper package's sources."""
-    h = hashlib.sha256(__version__.encode() + _sources(PACKAGE))
-    for folder in helper_folders():
+def sources_digest(package: Path, helpers: list[Path]) -> str:
+    """The modules of ``package`` (not its subfolders) and of each helper folder."""
+    h = hashlib.sha256(__version__.encode() + _sources(package))
+    for folder in helpers:
         h.update(_sources(folder))
     return h.hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=None)
+def grader_digest() -> str:
+    """The grader's modules and the helper package's sources."""
+    return sources_digest(PACKAGE, helper_folders())
+
+
+def installed() -> list[str]:
+    """``name==version`` of every installed distribution (this Python's environment)."""
+    return sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in importlib.metadata.distributions()
+                   if d.metadata and d.metadata["Name"]})
+
+
+@functools.lru_cache(maxsize=None)
 def environment_digest() -> str:
-    """Every installed distribution with its version (this Python's environment)."""
-    dists = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in importlib.metadata.distributions()
-                    if d.metadata and d.metadata["Name"]})
-    return hashlib.sha256("\n".join(dists).encode()).hexdigest()[:16]
+    return hashlib.sha256("\n".join(installed()).encode()).hexdigest()[:16]
 
 
 def of_task(task) -> str:

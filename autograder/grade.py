@@ -15,6 +15,10 @@ answer cell duplicated      the first copy is graded, flagged
 read-only/test cells edited restored from the trusted template, flagged
 cells added by the student  kept, in place, and run (they are student code like any other)
 kernel dies / times out     checks that finished still count; status names it, with the cell
+oversized message/reply     status ``output_flood`` (the link is cut at ``message_bytes``)
+malformed hand-back         that check fails, with the reason (``handback.HandbackError``)
+kernel cannot start         status ``kernel_failed_to_start``: the grader's failure, regraded next run
+the grader fails            status ``grader_error`` with the traceback: regraded next run
 ==========================  ===============================================================
 """
 

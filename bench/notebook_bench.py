@@ -1,6 +1,6 @@
 """Benchmark every notebook: wall time and the kernel's peak memory, plus the install size.
 
-    python -m autograder.notebook_bench [--readme README.md] [NOTEBOOK ...]
+    python -m bench.notebook_bench [--readme README.md] [NOTEBOOK ...]
 
 Each notebook runs top to bottom in a fresh kernel (the same way nbval runs it), in its own
 folder. Wall time counts from the kernel's start to the end of the last cell; peak memory is the
