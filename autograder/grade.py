@@ -34,7 +34,7 @@ from pathlib import Path
 
 from . import __version__, handback
 from . import fingerprint as fingerprints
-from .config import RunLimits, SandboxLimits, defaults
+from .config import RunLimits, SandboxLimits, as_dict, defaults
 from .kernel import run_cells
 from .template import Template
 
@@ -66,6 +66,7 @@ def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -
             "flags": list(task.flags) + extra.pop("flags", []), "cells": extra.pop("cells", []),
             "fingerprint": fingerprint(task), "grader_version": f"{__version__}+{fingerprints.grader_digest()}",
             "environment": extra.pop("environment", None) or fingerprints.environment_digest(),
+            "limits": {**as_dict(task.limits, task.sandbox_limits), "sandboxed": task.sandboxed},
             "worker": f"{socket.gethostname()}:{os.getpid()}", **extra}
 
 

@@ -119,11 +119,15 @@ def test_cli_refuses_without_a_sandbox_and_runs_with_the_unsafe_flag(course, tmp
     refused = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "refusing to run student code" in refused.stderr
     assert "bubblewrap is not installed" in refused.stderr and not (tmp_path / "out").exists()
-    unsafe = subprocess.run(cmd + ["--unsafe-no-sandbox"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
+    unsafe = subprocess.run(cmd + ["--unsafe-no-sandbox", "--Autograder.cell_timeout=30"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert unsafe.returncode == 0, unsafe.stderr
     assert "hal,99_probe,6.0,6.0,graded" in (tmp_path / "out" / "grades.csv").read_text()
     assert "1/1" in unsafe.stderr  # the progress line
+    limits = json.loads((tmp_path / "out" / "results" / "hal.json").read_text())["limits"]
+    assert (limits["cell_timeout_s"], limits["sandboxed"]) == (30, False)  # the override, from the command line
+    typo = subprocess.run(cmd + ["--Autograder.cell_timout=30"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert typo.returncode == 2 and "no such option" in typo.stderr
 
 
 def free_port() -> int:
