@@ -53,7 +53,7 @@ class _CappedClient(BlockingKernelClient):
     """A client whose every channel refuses a message over ``max_message_bytes``: zmq drops the
     connection instead of receiving it (the run then notices the cut link and records it)."""
 
-    max_message_bytes = Int(8 * 2**20)
+    max_message_bytes = Int(8 * 2**20)  # set from RunLimits.message_bytes by Kernel.start
 
     def _create_connected_socket(self, channel, identity=None):
         sock = self.context.socket(channel_socket_types[channel])
@@ -70,8 +70,7 @@ class _CappedClient(BlockingKernelClient):
 class Kernel:
     """A fresh python3 kernel; sandboxed with bubblewrap unless ``sandboxed=False`` (trusted code)."""
 
-    def __init__(self, sandboxed: bool, limits: SandboxLimits, files: Path | None = None,
-                 max_message_bytes: int = 8 * 2**20):
+    def __init__(self, sandboxed: bool, limits: SandboxLimits, files: Path | None, max_message_bytes: int):
         self.sandboxed, self.limits, self.files = sandboxed, limits, files
         self.max_message_bytes = max_message_bytes
         self.lease = sandbox.UidLease() if sandboxed and os.geteuid() == 0 else None

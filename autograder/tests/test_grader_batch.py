@@ -74,8 +74,10 @@ def test_a_killed_batch_resumes_without_losing_or_repeating_work(course, tmp_pat
     for s in students:
         probe.submit(subs, s, probe.answered(course))
     code = ("import sys; sys.path[:0] = [%r, %r]\nfrom pathlib import Path\nfrom autograder import batch\n"
+            "from test_grader_batch import SETTINGS  # the same limits as the rerun: the fingerprint covers them\n"
             "if __name__ == '__main__':\n"
-            "    batch.grade_assignment('99_probe', Path(%r), Path(%r), workers=1, root=Path(%r), quiet=True)\n"
+            "    batch.grade_assignment('99_probe', Path(%r), Path(%r), workers=1, root=Path(%r), quiet=True,\n"
+            "                           settings=SETTINGS)\n"
             % (str(ROOT), str(ROOT / "autograder" / "tests"), str(subs), str(out), str(course)))
     script = tmp_path / "run.py"
     script.write_text(code)
@@ -241,3 +243,21 @@ def test_a_grader_failure_is_graded_again_on_the_next_run(course, tmp_path):
     path.write_text(json.dumps({**saved, "status": "grader_error", "score": 0, "reason": "lost worker"}))
     again = grade(course, subs, out, workers=1)
     assert (again["ivy"]["status"], again["ivy"]["score"]) == ("graded", 6)
+
+
+def test_the_reference_solution_runs_under_the_submissions_limits(tmp_path):
+    """A reference solution that needs more memory than the sandbox allows is refused: it ran under
+    the same sandbox limits as the students (not the grader's own, unlimited process)."""
+    from autograder import template
+
+    tool("bwrap")
+    nb = probe.source_notebook(
+        {"q1_big": "def big():\n    ### BEGIN SOLUTION\n    return len(bytearray(900 * 2**20))\n    ### END SOLUTION"},
+        {"test_q1_big": (1, 'sbs.assert_parity(big(), 900 * 2**20, name="big")')})
+    course = probe.build_course_fast(tmp_path / "course", nb)
+    subs = tmp_path / "subs"
+    probe.submit(subs, "kim", probe.answered(course))
+    tight = config.Autograder(cell_timeout=30, notebook_timeout=60, memory_bytes=600 * 2**20, course_conventions=False)
+    with pytest.raises(template.InstructorError, match="MemoryError"):
+        batch.grade_assignment(probe.ASSIGNMENT, subs, tmp_path / "out", workers=2, root=course, settings=tight,
+                               quiet=True)
