@@ -7,8 +7,9 @@ tensorflow, keras, numpy, ipykernel, ... run the notebook), the effective limits
 or unsafe choice, the assignment (its source notebook and everything in its release folder: see
 ``template.load``) and the submission (name, bytes, what collecting it found).
 
-The environment digested is the grading machine's; Dask workers must run the same environment
-(the README says so), and each result also records the digest of the worker that ran it.
+The environment digested is the grading machine's, read once per process (a package installed
+while a batch runs regrades on the next run); Dask workers must run the same environment (the
+README says so), and each result also records the digest of the worker that ran it.
 """
 
 from __future__ import annotations
