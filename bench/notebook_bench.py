@@ -155,7 +155,7 @@ def lab_server_memory(notebook: Path, timeout: int = 600) -> float:
 
 
 def install_size_gib() -> float:
-    venv = ROOT / ".venv"
+    venv = (ROOT / ".venv").resolve()  # a worktree's .venv may be a link to the real one
     out = subprocess.run(["du", "-sb", str(venv)], capture_output=True, text=True, check=True).stdout
     return round(int(out.split()[0]) / 2**30, 2)
 
