@@ -104,8 +104,8 @@ demo: $(STAMP) ## grade the shipped example submissions (correct, partial, wrong
 	@echo; column -s, -t < autograder/graded/demo/grades.csv
 
 bench: $(STAMP) ## notebooks' time and memory, lab server memory, grading throughput vs nbgrader; into README.md
-	$(PY) -m autograder.notebook_bench --readme README.md $(BENCH_ARGS)
-	$(PY) -m autograder.grading_bench --readme README.md $(GRADING_BENCH_ARGS)
+	$(PY) -m bench.notebook_bench --readme README.md $(BENCH_ARGS)
+	$(PY) -m bench.grading_bench --readme README.md $(GRADING_BENCH_ARGS)
 
 clean: ## remove the .venv and everything generated at run time (keeps release/)
 	rm -rf $(VENV) .pytest_cache autograder/gradebook.db gradebook.db autograder/submitted \

@@ -18,9 +18,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from . import collect, gradebook, nbgrader_course, outputs, sandbox, template
+from . import collect, config, gradebook, nbgrader_course, outputs, sandbox, template
+from .config import RunLimits, SandboxLimits
+from .fingerprint import reusable
 from .grade import Executed, Task, _failure, execute, fingerprint, score
-from .kernel import RunLimits
 
 
 class Progress:
@@ -47,7 +48,7 @@ class Progress:
 
 
 def collect_tasks(assignment: str, submissions: Path, tpl: template.Template, sandboxed: bool,
-                  limits: RunLimits, sandbox_limits: sandbox.Limits = sandbox.Limits()) -> list[Task]:
+                  limits: RunLimits, sandbox_limits: SandboxLimits) -> list[Task]:
     if submissions.is_file() and submissions.suffix == ".zip":
         subs = collect.from_zip(submissions, assignment, tpl.notebook)
     elif submissions.is_dir():
@@ -72,8 +73,9 @@ def _job(job):
     """What a worker runs: the reference solution, or one submission (both sandboxed)."""
     kind, payload = job
     if kind == REFERENCE:
-        tpl, sandboxed, limits = payload
-        return REFERENCE, (template.run_reference(tpl, sandboxed, limits), f"{socket.gethostname()}:{os.getpid()}")
+        tpl, sandboxed, limits, sandbox_limits = payload  # the very limits the submissions run under
+        return REFERENCE, (template.run_reference(tpl, sandboxed, limits, sandbox_limits),
+                           f"{socket.gethostname()}:{os.getpid()}")
     return "submission", execute(payload)
 
 
@@ -86,7 +88,7 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
     todo = []
     for task in tasks:
         saved = _saved(results_dir / f"{collect.file_name(task.student_id)}.json")
-        if saved and saved.get("fingerprint") == fingerprint(task):
+        if reusable(saved, task):  # unchanged, and not a failure of the grader itself
             results[task.student_id] = saved
         else:
             todo.append(task)
@@ -127,8 +129,8 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
                 raise template.InstructorError(f"the reference solution could not run: {e}") from e
             arrived("submission", Executed(job[1], _failure(job[1], e)))
 
-    sandboxed, limits = todo[0].sandboxed, todo[0].limits
-    jobs = [(REFERENCE, (tpl, sandboxed, limits))] + [("submission", t) for t in todo]
+    first = todo[0]
+    jobs = [(REFERENCE, (tpl, first.sandboxed, first.limits, first.sandbox_limits))] + [("submission", t) for t in todo]
     if scheduler:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -157,13 +159,14 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
 
 def grade_assignment(assignment: str, submissions: Path | None = None, out: Path | None = None,
                      workers: int | None = None, scheduler: str | None = None, db: str | None = None,
-                     unsafe_no_sandbox: bool = False, root: Path = template.ROOT, limits: RunLimits = RunLimits(),
-                     sandbox_limits: sandbox.Limits = sandbox.Limits(), quiet: bool = False) -> list[dict]:
+                     unsafe_no_sandbox: bool = False, root: Path = template.ROOT,
+                     settings: config.Autograder | None = None, quiet: bool = False) -> list[dict]:
     """Grade every submission of ``assignment`` and leave what ``nbgrader autograde`` leaves: the
     autograded notebooks and the gradebook rows (the course's, from its nbgrader_config.py), plus
-    this grader's own grades.csv, results/, feedback/ and report/ in ``out``."""
-    config = nbgrader_course.load_config(root)
-    coursedir = nbgrader_course.course_directory(root, config)
+    this grader's own grades.csv, results/, feedback/ and report/ in ``out``. ``settings`` defaults
+    to the course's nbgrader_config.py (config.load)."""
+    settings = settings or config.load(root)
+    coursedir = nbgrader_course.course_directory(root, settings.config)
     submissions = Path(submissions) if submissions else Path(coursedir.root) / coursedir.submitted_directory
     out = Path(out) if out else Path(coursedir.root) / "autograder" / "graded" / assignment
     sandboxed = not unsafe_no_sandbox
@@ -171,11 +174,11 @@ def grade_assignment(assignment: str, submissions: Path | None = None, out: Path
         sandbox.check_available()
         if os.geteuid() == 0 and (n := sandbox.reap_orphans()) and not quiet:
             print(f"autograder: killed {n} processes left by an earlier, interrupted grader", file=sys.stderr)
-    tpl = template.load(assignment, root)
-    tasks = collect_tasks(assignment, submissions, tpl, sandboxed, limits, sandbox_limits)
+    tpl = template.load(assignment, root, conventions=settings.course_conventions)
+    tasks = collect_tasks(assignment, submissions, tpl, sandboxed, settings.run_limits(), settings.sandbox_limits())
     if not tasks:
         raise SystemExit(f"no student folders found in {submissions}")
-    workers = workers or os.cpu_count() or 1
+    workers = workers or settings.workers or os.cpu_count() or 1
     progress = None if quiet else Progress(len(tasks))
     try:
         results = run(tasks, tpl, out, workers, scheduler, progress)
@@ -184,7 +187,7 @@ def grade_assignment(assignment: str, submissions: Path | None = None, out: Path
             sandbox.reap_orphans()
     for r in results:
         write_autograded(coursedir, tpl, r)
-    totals = gradebook.record(results, tpl, db or coursedir.db_url, coursedir.course_id, config)
+    totals = gradebook.record(results, tpl, db or coursedir.db_url, coursedir.course_id, settings.config)
     for r in results:
         r["auto_score"] = r["score"]
         r.update(totals.get(r["student_id"], {}))

@@ -5,9 +5,20 @@ student's own kernel (the Validate button) that call simply asserts. When gradin
 rewritten before it reaches the sandbox: each call becomes ``__sxs_handback__(name, actual)``, so
 the kernel evaluates the student's side and hands back plain data, while the ``expected`` side is
 never evaluated there (hidden expected values never reach student code). The trusted grader
-compares what came back with the reference solution's values. A check marked
-``between_frameworks=True`` compares two student values (PyTorch vs TensorFlow): both are handed
-back. The mark is explicit: a check's name never decides what reaches the sandbox.
+decides, with the author's own tolerances:
+
+- a check against a known answer, ``assert_parity(actual, expected, atol=0.05)``, passes when the
+  student's actual is within the tolerance of what ``expected`` evaluated to in the trusted
+  reference run (the reference solution runs every test cell with both sides handed back; its own
+  actual must pass against its expected, or the assignment is refused). A tolerance means what
+  its author wrote: ``atol=0.05`` around 0.5 accepts [0.45, 0.55], whatever the reference's actual.
+- a check marked ``between_frameworks=True`` compares two student values (PyTorch vs TensorFlow):
+  both are handed back; they must agree with each other within the tolerance, and each must also
+  agree (within the tolerance) with the reference solution's value for the same side, so that two
+  equally wrong answers do not pass. The mark is explicit: a check's name never decides what
+  reaches the sandbox.
+
+The hand-back itself (function, message type, decoding) is ``handback.py``.
 
 Rules for authors, enforced by :func:`parse_test_cell` (and so by the style tests):
 
@@ -23,7 +34,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-HANDBACK = "__sxs_handback__"
+from .handback import FUNCTION as HANDBACK
 
 
 class CheckRuleError(ValueError):

@@ -15,24 +15,27 @@ answer cell duplicated      the first copy is graded, flagged
 read-only/test cells edited restored from the trusted template, flagged
 cells added by the student  kept, in place, and run (they are student code like any other)
 kernel dies / times out     checks that finished still count; status names it, with the cell
+oversized message/reply     status ``output_flood`` (the link is cut at ``message_bytes``)
+malformed hand-back         that check fails, with the reason (``handback.HandbackError``)
+kernel cannot start         status ``kernel_failed_to_start``: the grader's failure, regraded next run
+the grader fails            status ``grader_error`` with the traceback: regraded next run
 ==========================  ===============================================================
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from . import autograded
-from .kernel import RunLimits, decode_value, run_cells
-from .sandbox import Limits
+from . import __version__, autograded, handback
+from . import fingerprint as fingerprints
+from .config import RunLimits, SandboxLimits, as_dict, defaults
+from .kernel import run_cells
 from .template import Template
 
 MAX_BYTES = 20 * 2**20
@@ -48,21 +51,15 @@ class Task:
     status: str | None = None     # set when collection already decided (missing, ambiguous)
     reason: str = ""
     sandboxed: bool = True
-    limits: RunLimits = RunLimits()
-    sandbox_limits: Limits = Limits()
+    limits: RunLimits = field(default_factory=lambda: defaults().run_limits())
+    sandbox_limits: SandboxLimits = field(default_factory=lambda: defaults().sandbox_limits())
     submitted_as: str = ""        # the student's folder or the zip members it came from
     nbgrader_files: dict | None = None  # nbgrader's timestamp.txt and submission_secret.txt, if it has them
 
 
-# A saved result is reused only by the same grader: any change to its code regrades everything.
-GRADER_DIGEST = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
-                               + __version__.encode()).hexdigest()[:12]
-
-
 def fingerprint(task: Task) -> str:
-    h = hashlib.sha256(f"{GRADER_DIGEST}|{task.template.digest}|{task.status}|{task.filename}".encode())
-    h.update(task.data or b"")
-    return h.hexdigest()[:20]
+    """What decides this task's grade, digested (see ``fingerprint.py``)."""
+    return fingerprints.of_task(task)
 
 
 def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -> dict:
@@ -71,7 +68,9 @@ def _result(task: Task, status: str, reason: str, score: float = 0.0, **extra) -
             "flags": list(task.flags) + extra.pop("flags", []), "cells": extra.pop("cells", []),
             "submitted_as": task.submitted_as, "timestamp": (task.nbgrader_files or {}).get("timestamp.txt"),
             "nbgrader_files": task.nbgrader_files or {},
-            "fingerprint": fingerprint(task), "grader_version": f"{__version__}+{GRADER_DIGEST}",
+            "fingerprint": fingerprint(task), "grader_version": f"{__version__}+{fingerprints.grader_digest()}",
+            "environment": extra.pop("environment", None) or fingerprints.environment_digest(),
+            "limits": {**as_dict(task.limits, task.sandbox_limits), "sandboxed": task.sandboxed},
             "worker": f"{socket.gethostname()}:{os.getpid()}", **extra}
 
 
@@ -187,6 +186,15 @@ def _is_written(cell: dict) -> bool:
 
 
 def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
+    """Each test cell's points, from what its checks handed back (``runs``: ``kernel.CellRun``s
+    of the cells whose grade_ids are ``ids``) compared with ``template.reference``.
+
+    A check against a known answer passes when the student's actual is within the author's
+    tolerance of the value the expected expression took in the reference run. A check between
+    frameworks passes when the student's PyTorch and TensorFlow values agree with each other
+    within the tolerance AND each agrees with the reference's value for its side, so that two
+    equally wrong answers do not pass. Whatever came back malformed fails its check, with a reason.
+    """
     from sidebyside import ParityError, assert_parity
 
     by_id = {gid: run for gid, run in zip(ids, runs) if gid}
@@ -195,8 +203,9 @@ def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
         run = by_id.get(gid)
         handed = {}
         for payload in (run.checks if run else []):
-            if isinstance(payload, dict) and isinstance(payload.get("name"), str):
-                handed.setdefault(payload["name"], []).append(payload.get("values"))
+            name = handback.payload_name(payload)
+            if name is not None:
+                handed.setdefault(name, []).append(payload.get("values"))
         messages, passed, verdicts = [], True, []
         for spec in test.specs:
             hidden = spec.name not in test.visible
@@ -209,20 +218,25 @@ def score_cells(template: Template, ids: list, runs: list) -> list[dict]:
                 messages.append(f"{label} did not run" if not got else f"{label} ran {len(got)} times, expected {len(expected_runs)}")
                 continue
             verdicts[-1]["passed"] = True
-            for occurrence, (values, want) in enumerate(zip(got, expected_runs)):
+            options = dict(rtol=spec.rtol, atol=spec.atol, check_dtype=spec.check_dtype)
+            for values, want in zip(got, expected_runs):
                 try:
-                    arrays = [decode_value(v) for v in values] if isinstance(values, list) else []
-                    if len(arrays) != len(want):
-                        raise ValueError("wrong number of values handed back")
-                    for side, (a, w) in enumerate(zip(arrays, want)):
-                        assert_parity(a, w, rtol=spec.rtol, atol=spec.atol, check_dtype=spec.check_dtype,
-                                      name=f"{spec.name}" + (" (TensorFlow side)" if side else ""))
+                    arrays = handback.decode_payload(values, 2 if spec.is_parity else 1)
                     if spec.is_parity:
-                        assert_parity(arrays[0], arrays[1], rtol=spec.rtol, atol=spec.atol,
-                                      check_dtype=spec.check_dtype, name=f"{spec.name}: PyTorch vs TensorFlow")
-                except (ParityError, ValueError) as e:
+                        assert_parity(arrays[0], arrays[1], **options, name=f"{spec.name}: PyTorch vs TensorFlow")
+                        for side, (a, w) in enumerate(zip(arrays, want)):
+                            assert_parity(a, w, **options, name=f"{spec.name} ({('PyTorch', 'TensorFlow')[side]} side "
+                                                                f"vs the reference solution)")
+                    else:
+                        assert_parity(arrays[0], want[0], **options, name=spec.name)
+                except (ParityError, handback.HandbackError) as e:
                     passed = verdicts[-1]["passed"] = False
                     messages.append(f"{label} failed" if hidden else f"{label} failed:\n{e}")
+                    break
+                except Exception as e:  # noqa: BLE001 - data that decodes but cannot be compared
+                    passed = verdicts[-1]["passed"] = False
+                    messages.append(f"{label} failed" if hidden else
+                                    f"{label} failed: the values could not be compared ({type(e).__name__})")
                     break
         if run and run.status == "error":
             hidden_cell = bool(test.visible != {s.name for s in test.specs})
@@ -243,6 +257,7 @@ class Executed:
     assembly: Assembly | None = None
     run: object = None               # kernel.NotebookRun
     seconds: float = 0.0
+    environment: str = ""            # the digest of the worker's installed packages (fingerprint.py)
 
 
 def execute(task: Task) -> Executed:
@@ -258,7 +273,8 @@ def execute(task: Task) -> Executed:
         run = run_cells(assembly.codes, sandboxed=task.sandboxed, limits=task.limits,
                         sandbox_limits=task.sandbox_limits,
                         files=Path(task.template.files_dir) if task.template.files_dir else None)
-        return Executed(task, None, assembly, run, round(time.monotonic() - started, 2))
+        return Executed(task, None, assembly, run, round(time.monotonic() - started, 2),
+                        fingerprints.environment_digest())
     except Exception as e:  # noqa: BLE001 - one submission must never stop the batch
         return Executed(task, _failure(task, e))
 
@@ -266,15 +282,15 @@ def execute(task: Task) -> Executed:
 def score(executed: Executed, template: Template) -> dict:
     """Compare what a submission handed back with the reference (``template.reference``)."""
     task = executed.task
-    if executed.result is not None:
-        return executed.result
+    if executed.result is not None:  # decided on the worker; the fingerprint is this process's
+        return {**executed.result, "fingerprint": fingerprint(task)}
     try:
         run, assembly = executed.run, executed.assembly
         cells = score_cells(template, assembly.ids, run.cells)
         status = "graded" if run.status == "completed" else run.status
         notebook = autograded.notebook(template, assembly, run.cells, cells)
         return _result(task, status, run.reason, sum(c["points"] for c in cells), flags=assembly.flags,
-                       cells=cells, notebook=notebook, seconds=executed.seconds)
+                       cells=cells, notebook=notebook, seconds=executed.seconds, environment=executed.environment)
     except Exception as e:  # noqa: BLE001
         return _failure(task, e)
 

@@ -19,10 +19,13 @@ import fcntl
 import os
 import random
 import shutil
-import tempfile
+import signal
 import sys
-from dataclasses import dataclass
+import tempfile
+import time
 from pathlib import Path
+
+from .config import SandboxLimits as Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPER_PACKAGE = ROOT / "course" / "sidebyside"
@@ -34,21 +37,40 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap (or what it needs) is missing: refuse rather than run student code unconfined."""
 
 
-@dataclass(frozen=True)
-class Limits:
-    memory_bytes: int = 3 * 2**30      # RLIMIT_DATA: a dual-framework kernel needs ~1 GiB
-    file_bytes: int = 64 * 2**20       # RLIMIT_FSIZE: largest file the kernel may write
-    open_files: int = 512              # RLIMIT_NOFILE
-    processes: int = 512               # RLIMIT_NPROC (threads count too; TF starts many)
-    cpu_seconds: int = 900             # RLIMIT_CPU: a backstop behind the grader's wall clock
-    threads: int = 1                   # OMP/MKL/TF thread pools
+def processes_of(uid: int) -> list[int]:
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("Uid:"):
+                    if int(line.split()[1]) == uid:
+                        pids.append(int(status.parent.name))
+                    break
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def wait_for_uid_to_vanish(uid: int, timeout: float = 10.0, grace: float = 2.0) -> None:
+    """The sandbox dies with its PID namespace, but the kernel reaps thousands of forked
+    processes asynchronously, and the next kernel under this uid would hit RLIMIT_NPROC meanwhile.
+    The uid is leased to this sandbox alone, so whatever still runs under it after a grace period
+    is killed outright."""
+    deadline = time.monotonic() + timeout
+    grace = time.monotonic() + grace
+    while (pids := processes_of(uid)) and time.monotonic() < deadline:
+        if time.monotonic() > grace:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.1)
 
 
 def reap_orphans() -> int:
     """Kill processes left under a sandbox uid that no running sandbox holds (a grader killed while
     a kernel was starting can leave one); returns how many were killed."""
-    from .kernel import processes_of
-
     uids = set()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -68,7 +90,7 @@ def reap_orphans() -> int:
                 continue  # a live sandbox owns it
             for pid in processes_of(uid):
                 try:
-                    os.kill(pid, 9)
+                    os.kill(pid, signal.SIGKILL)
                     killed += 1
                 except OSError:
                     pass
@@ -126,10 +148,19 @@ def python_prefixes() -> list[Path]:
     return sorted(prefixes)
 
 
+def python_executable() -> str:
+    """This interpreter by a path the sandbox can see: through the resolved environment folder
+    (a .venv that is a symlink is mounted at its real place)."""
+    exe = Path(sys.executable)
+    if exe.parent.parent == Path(sys.prefix):
+        return str(Path(sys.prefix).resolve() / exe.parent.name / exe.name)
+    return str(exe)
+
+
 def sandbox_env(limits: Limits) -> dict[str, str]:
     n = str(limits.threads)
     return {
-        "HOME": "/tmp", "TMPDIR": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": "/tmp", "TMPDIR": "/tmp", "PATH": f"{Path(python_executable()).parent}:/usr/bin:/bin",
         "LANG": "C.UTF-8", "PYTHONPATH": "/opt/course", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
         "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "agg", "CUDA_VISIBLE_DEVICES": "",
         "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "TQDM_DISABLE": "1",

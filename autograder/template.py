@@ -1,6 +1,14 @@
 """The trusted side of an assignment: what runs, in which order, what each test cell checks and
-what the reference solution hands back. Built once per batch from source/ and release/; the
-student's notebook contributes only the code of its answer cells (and any cells it added)."""
+what the reference solution hands back. Built once per batch from source/ and release/ (after
+``rules.validate`` accepts the source notebook); the student's notebook contributes only the code
+of its answer cells (and any cells it added).
+
+What a student's value is compared with: for a check ``assert_parity(actual, expected, ...)``, the
+value the *expected* expression took in the trusted reference run, with the author's tolerances
+(so ``atol=0.05`` around ``0.5`` means [0.45, 0.55], whatever the reference solution's own
+``actual`` was); the reference's actual must itself pass against its expected, or the assignment
+is refused. See ``grade.score_cells`` for checks between frameworks.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks
-from .kernel import RunLimits, decode_value, run_cells
+from . import checks, handback, rules
+from .config import RunLimits, SandboxLimits
+from .kernel import run_cells
+from .rules import InstructorError
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class InstructorError(RuntimeError):
-    """The assignment itself is broken (not a student's fault): stop before grading anyone."""
+__all__ = ["InstructorError", "Template", "TestCell", "load", "run_reference", "set_reference"]
 
 
 @dataclass
@@ -39,7 +46,9 @@ class Template:
     files_dir: str | None       # data files shipped beside the release notebook
     root: str = str(ROOT)       # the course folder holding source/ and release/
     digest: str = ""
-    reference: dict[str, list[list[np.ndarray]]] = field(default_factory=dict)  # check name -> occurrences
+    # check name -> one entry per time the check ran: [expected] (a check against a known answer) or
+    # [PyTorch side, TensorFlow side] (between_frameworks), as the reference solution computed them
+    reference: dict[str, list[list[np.ndarray]]] = field(default_factory=dict)
     release_cells: list[dict] = field(default_factory=list)  # every cell of the release notebook, in order
     metadata: dict = field(default_factory=dict)              # the release notebook's metadata
 
@@ -68,8 +77,18 @@ def _src(cell) -> str:
     return "".join(s) if isinstance(s, list) else s
 
 
-def load(assignment: str, root: Path = ROOT) -> Template:
-    """Read source/ and release/ of ``assignment`` (one graded notebook per assignment)."""
+def _files_digest(folder: Path) -> bytes:
+    """Every file under ``folder`` (names and bytes): the release notebook and its data files."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.digest()
+
+
+def load(assignment: str, root: Path = ROOT, conventions: bool = True) -> Template:
+    """Read source/ and release/ of ``assignment`` (one graded notebook per assignment); raise
+    InstructorError, naming the cell, if the assignment breaks a rule (see ``rules``)."""
     notebooks = sorted((root / "source" / assignment).glob("*.ipynb"))
     if len(notebooks) != 1:
         raise InstructorError(f"source/{assignment} must hold exactly one notebook, found {len(notebooks)}")
@@ -77,9 +96,20 @@ def load(assignment: str, root: Path = ROOT) -> Template:
     release_path = root / "release" / assignment / name
     if not release_path.exists():
         raise InstructorError(f"{release_path.relative_to(root)} is missing: run make release")
-    source = json.loads(notebooks[0].read_text())
-    release = json.loads(release_path.read_text())
+    try:
+        source = json.loads(notebooks[0].read_text())
+        release = json.loads(release_path.read_text())
+    except ValueError as e:
+        raise InstructorError(f"source/{assignment}/{name} or its release is not a readable notebook: {e}") from None
+    rules.validate(source, conventions=conventions, where=f"source/{assignment}/{name}")
     source_by_id = {_meta(c)["grade_id"]: c for c in source["cells"] if _meta(c).get("grade_id")}
+    graded = {gid for gid, c in source_by_id.items() if _meta(c).get("grade") or _meta(c).get("solution")}
+    in_release = {_meta(c).get("grade_id") for c in release["cells"]
+                  if _meta(c).get("grade") or _meta(c).get("solution")}
+    if graded != in_release:
+        stale = sorted(graded ^ in_release)
+        raise InstructorError(f"cell {stale[0]}: release/{assignment}/{name} and the source disagree on the graded "
+                              "and answer cells: run make release")
     cells, tests = [], {}
     for c in release["cells"]:
         if c["cell_type"] != "code":
@@ -94,14 +124,14 @@ def load(assignment: str, root: Path = ROOT) -> Template:
                 specs = checks.parse_test_cell(full)
                 visible = {s.name for s in checks.parse_test_cell(_src(c))}
             except checks.CheckRuleError as e:
-                raise InstructorError(f"test cell {gid}: {e}") from None
+                raise InstructorError(f"cell {gid}: {e}") from None
             tests[gid] = TestCell(gid, float(m.get("points", 0)), specs, visible, checks.sandbox_source(full))
             cells.append({"kind": "test", "grade_id": gid, "code": tests[gid].code, "original": _src(c)})
         else:
             cells.append({"kind": "fixed", "grade_id": gid, "code": _src(c), "original": _src(c)})
     files = [p for p in release_path.parent.iterdir() if p.name != name]
-    digest = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode()
-                            + notebooks[0].read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode() + notebooks[0].read_bytes()
+                            + _files_digest(release_path.parent)).hexdigest()[:16]
     return Template(assignment, name, cells, tests, str(release_path.parent) if files else None, str(root), digest,
                     release_cells=release["cells"], metadata=release.get("metadata", {}))
 
@@ -121,40 +151,48 @@ def reference_codes(template: Template) -> list[str]:
     return codes
 
 
-def run_reference(template: Template, sandboxed: bool = True, limits: RunLimits = RunLimits()):
-    """Run the reference solution, in the same sandbox as students (so the numbers match).
-    A job like any student's: it runs in parallel with them."""
-    return run_cells(reference_codes(template), sandboxed=sandboxed, limits=limits,
+def run_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits):
+    """Run the reference solution in the same sandbox, under the same limits, as the students (so
+    the numbers match and a limit too tight for the solution shows up here). A job like any
+    student's: it runs in parallel with them."""
+    return run_cells(reference_codes(template), sandboxed=sandboxed, limits=limits, sandbox_limits=sandbox_limits,
                      files=Path(template.files_dir) if template.files_dir else None)
 
 
-def compute_reference(template: Template, sandboxed: bool = True, limits: RunLimits = RunLimits()) -> None:
+def compute_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits) -> None:
     """Run the reference solution and keep what each check hands back."""
-    set_reference(template, run_reference(template, sandboxed, limits))
+    set_reference(template, run_reference(template, sandboxed, limits, sandbox_limits))
 
 
 def set_reference(template: Template, run) -> None:
-    """Keep what each check of the reference run handed back; every check must pass against its
-    own expected value, or the assignment is broken (InstructorError)."""
+    """Keep the values the reference run's checks computed; every check must pass against its own
+    expected value, or the assignment is broken (InstructorError)."""
     if run.status != "completed":
         raise InstructorError(f"the reference solution did not run: {run.status}: {run.reason}")
-    reference: dict[str, list[list[np.ndarray]]] = {}
+    occurrences: dict[str, list[list[np.ndarray]]] = {}
     specs = {s.name: s for t in template.tests.values() for s in t.specs}
     for cell, cell_run in zip(template.cells, run.cells):
         if cell_run.status != "ok":
             raise InstructorError(f"cell {cell['grade_id']} failed in the reference solution: {cell_run.error}")
         for payload in cell_run.checks:
-            values = [decode_value(v) for v in payload["values"]]
-            reference.setdefault(payload["name"], []).append(values)
+            name = handback.payload_name(payload)
+            try:
+                values = handback.decode_payload(payload.get("values") if name else None, 2)
+            except handback.HandbackError as e:
+                raise InstructorError(f"cell {cell['grade_id']}: the reference solution's check {name!r} handed "
+                                      f"back no comparable data: {e}") from None
+            occurrences.setdefault(name, []).append(values)
     from sidebyside import ParityError, assert_parity
 
     for name, spec in specs.items():
-        if name not in reference:
+        if name not in occurrences:
             raise InstructorError(f"check {name!r} never ran in the reference solution")
-        for actual, expected in reference[name]:
+        for actual, expected in occurrences[name]:
             try:
                 assert_parity(actual, expected, rtol=spec.rtol, atol=spec.atol, check_dtype=spec.check_dtype, name=name)
             except ParityError as e:
                 raise InstructorError(f"the reference solution fails its own check:\n{e}") from None
-    template.reference = {name: [occ[:1] if not specs[name].is_parity else occ for occ in occs]
-                          for name, occs in reference.items()}
+    # A student's actual is compared with what the author wrote as expected (evaluated here, in the
+    # trusted run), never with the reference's actual; both sides of a between-frameworks check are kept.
+    template.reference = {name: [occ if specs[name].is_parity else occ[1:] for occ in occs]
+                          for name, occs in occurrences.items() if name in specs}

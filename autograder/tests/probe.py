@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,19 +42,19 @@ def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None):
     return {"nbgrader": m}
 
 
-WRITTEN = "q4_explain"  # a written answer graded by hand (build_course(written=True))
+WRITTEN = "q4_explain"  # a written answer graded by hand (source_notebook(written=True))
 WRITTEN_POINTS = 2
 
 
-def build_course(root: Path, written: bool = False, config: str = "") -> Path:
-    """A course folder with source/99_probe and its nbgrader-generated release/99_probe; with
-    ``written``, a last question answered in words and graded by hand. ``config`` is appended to
-    the course's nbgrader_config.py."""
+def source_notebook(solutions: dict | None = None, tests: dict | None = None,
+                    written: bool = False) -> nbformat.NotebookNode:
+    """The instructor's notebook: a setup cell, then each answer cell followed by its test cell; with
+    ``written``, a last question answered in words and graded by hand."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     cells = [nbformat.v4.new_markdown_cell("# 99 · Probe", metadata=_meta("intro", locked=True)),
              nbformat.v4.new_code_cell("import sidebyside as sbs\nimport numpy as np", metadata=_meta("setup", locked=True))]
-    for (answer, code), (test, (points, tcode)) in zip(SOLUTIONS.items(), TESTS.items()):
+    for (answer, code), (test, (points, tcode)) in zip((solutions or SOLUTIONS).items(), (tests or TESTS).items()):
         cells.append(nbformat.v4.new_code_cell(code, metadata=_meta(answer, solution=True)))
         cells.append(nbformat.v4.new_code_cell(tcode, metadata=_meta(test, grade=True, locked=True, points=points)))
     if written:
@@ -65,9 +66,52 @@ def build_course(root: Path, written: bool = False, config: str = "") -> Path:
                                                    metadata=_meta(WRITTEN, grade=True, solution=True,
                                                                   points=WRITTEN_POINTS)))
     nb.cells = cells
+    return nb
+
+
+# The probe is not one of the course's own assignments: the course's conventions (four exercises,
+# PyTorch and TensorFlow graded apart) do not apply to it; the grading rules do.
+CONFIG = ('c = get_config()\nc.CourseDirectory.course_id = "probe"\n'
+          "c.Autograder.course_conventions = False\n")
+
+
+def _released(nb: dict) -> dict:
+    """What nbgrader's generate_assignment makes of the probe's markers (ClearSolutions with the
+    course's stub, ClearHiddenTests): for fast unit tests that start no nbgrader; the grader's
+    integration tests use real nbgrader (build_course), and test_grader_batch checks both agree."""
+    out = copy.deepcopy(nb)
+    for cell in out["cells"]:
+        if cell["cell_type"] == "markdown" and cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["source"] = "YOUR ANSWER HERE"
+            continue
+        src = cell["source"]
+        src = re.sub(r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION", r"\1# YOUR CODE HERE\n\1raise NotImplementedError()",
+                     src, flags=re.S)
+        cell["source"] = re.sub(r"\n?### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", "", src, flags=re.S)
+    return out
+
+
+def build_course_fast(root: Path, nb: dict | None = None, files: dict[str, bytes] | None = None) -> Path:
+    """A course folder with source/99_probe (``nb``, default the probe) and a release made without
+    nbgrader (see ``_released``), plus data ``files`` beside the release notebook."""
+    nb = nb if nb is not None else source_notebook()
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    (root / "release" / ASSIGNMENT).mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(CONFIG)
+    nbformat.write(nbformat.from_dict(nb), root / "source" / ASSIGNMENT / NOTEBOOK)
+    nbformat.write(nbformat.from_dict(_released(nb)), root / "release" / ASSIGNMENT / NOTEBOOK)
+    for name, data in (files or {}).items():
+        (root / "release" / ASSIGNMENT / name).write_bytes(data)
+    return root
+
+
+def build_course(root: Path, written: bool = False, config: str = "") -> Path:
+    """A course folder with source/99_probe and its nbgrader-generated release/99_probe (with a written
+    answer graded by hand when ``written``); ``config`` is appended to its nbgrader_config.py."""
+    nb = source_notebook(written=written)
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
     # a course id, as the real course has: PostgreSQL enforces the gradebook's course foreign key
-    (root / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "probe"\n' + config)
+    (root / "nbgrader_config.py").write_text(CONFIG + config)
     nbformat.write(nb, root / "source" / ASSIGNMENT / NOTEBOOK)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force", "--log-level=ERROR",
                     f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root / 'setup.db'}"],

@@ -8,18 +8,17 @@ from __future__ import annotations
 import copy
 import fcntl
 import json
+import resource
 import subprocess
 
 import pytest
 
 import probe
-from autograder import batch, sandbox
-from autograder.kernel import RunLimits
-from autograder.sandbox import Limits
+from autograder import batch, config, handback, kernel, sandbox
 from conftest import ROOT, tool
 
-LIMITS = RunLimits(cell_timeout_s=8, notebook_timeout_s=60)
-SMALL = Limits(memory_bytes=2**30)  # the probe needs NumPy only: a 1 GiB cap makes the memory bomb quick
+# The probe needs NumPy only: a 1 GiB memory cap makes the memory bomb quick.
+SETTINGS = config.Autograder(cell_timeout=8, notebook_timeout=60, memory_bytes=2**30, course_conventions=False)
 GOOD = {k: v.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "") for k, v in probe.SOLUTIONS.items()}
 WRONG = {"q1_double": "def double(x):\n    return 3 * np.asarray(x)",
          "q2_norm": "def norm(v):\n    return 0.0",
@@ -97,6 +96,23 @@ CASES: dict[str, dict] = {
                         score=6, status="graded"),
     "giant_line": dict(answers=with_("print('x' * 50_000_000)"), status="output_flood",
                        reason="over 8 MiB"),
+    # an oversized execute_reply on the shell channel: refused by the cap, a recorded status
+    "huge_next_input": dict(answers=with_("get_ipython().set_next_input('x' * 50_000_000)"), score=0,
+                            status="output_flood", reason="reply to cell"),
+    "huge_reply_payload": dict(answers=with_(
+        "get_ipython().payload_manager.write_payload({'source': 'page', 'data': {'text/plain': 'y' * 30_000_000}})",
+        where="q2_norm"), score=1, status="output_flood", reason="reply to cell"),
+    # malformed hand-backs: each check fails with a reason, never a grader_error
+    "malformed_handback": dict(answers=with_(
+        "from IPython.display import publish_display_data\n"
+        "BAD = [[{'dtype': '<f8', 'shape': [2**40, 2**40], 'b64': 'AA=='}], [{'dtype': 'garbage!!', 'shape': [2], 'b64': ''}],\n"
+        "       'not a list', [{'dtype': '<f8', 'shape': [float('nan')], 'b64': ''}], [7],\n"
+        "       [{'dtype': 'O', 'shape': [], 'b64': ''}], [{'dtype': '<i8', 'shape': [3], 'b64': 'AgAAAAAAAAA='}]]\n"
+        "calls = []\n"
+        "def __sxs_handback__(name, *values):\n"
+        "    calls.append(name)\n"
+        "    publish_display_data({'" + handback.MIME + "': {'name': name, 'values': BAD[len(calls) % len(BAD)]}})\n"),
+        score=0, status="graded"),
     "many_lines": dict(answers=with_("for i in range(300_000):\n    print(i)"), score=6, status="graded",
                        output="[output truncated by the grader]"),
     # --- isolation and exfiltration -------------------------------------------------------------
@@ -186,8 +202,8 @@ def graded(tmp_path_factory):
     root = probe.build_course(tmp_path_factory.mktemp("course"))
     subs = root / "submitted"
     build(root, subs)
-    results = batch.grade_assignment(probe.ASSIGNMENT, subs, root / "out", workers=2, root=root, limits=LIMITS,
-                                     sandbox_limits=SMALL, quiet=True)
+    results = batch.grade_assignment(probe.ASSIGNMENT, subs, root / "out", workers=2, root=root, settings=SETTINGS,
+                                     quiet=True)
     return root, {r["student_id"]: r for r in results}
 
 
@@ -277,3 +293,25 @@ def test_class_report(graded):
     assert (report / "score_histogram.png").stat().st_size > 1000 and (report / "pass_rates.png").stat().st_size > 1000
     summary = (report / "summary.txt").read_text()
     assert f"{len(CASES)} submissions" in summary and "test_q1_double" in summary
+
+
+def test_malformed_handbacks_fail_their_checks_with_a_reason(graded):
+    _, results = graded
+    r = results["malformed_handback"]
+    messages = "\n".join(m for c in r["cells"] for m in c["messages"])
+    assert r["status"] == "graded" and "bad dtype" in messages and "bad shape" in messages, messages
+
+
+def test_an_oversized_reply_leaves_the_graders_memory_bounded(tmp_path):
+    """A 50 MB execute_reply (set_next_input) is refused by the shell channel's cap: the run
+    records it, and this process's peak memory does not grow by the reply's size."""
+    tool("bwrap")
+    settings = config.Autograder(cell_timeout=20, notebook_timeout=60, memory_bytes=2**30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    run = kernel.run_cells(["import numpy as np", "get_ipython().set_next_input('x' * 50_000_000)", "print('after')"],
+                           sandboxed=True, limits=settings.run_limits(), sandbox_limits=settings.sandbox_limits(),
+                           prelude="")
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    assert run.status == "output_flood" and "reply to cell 2" in run.reason, (run.status, run.reason)
+    assert run.cells[0].status == "ok" and run.cells[2].status == "not_run"
+    assert grown < 20 * 2**20, f"the grader grew by {grown / 2**20:.0f} MiB"

@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 
 import probe
-from autograder import batch
-from autograder.kernel import RunLimits
+from autograder import batch, config
 from conftest import ROOT, tool
 
-LIMITS = RunLimits(cell_timeout_s=8, notebook_timeout_s=60)
+SETTINGS = config.Autograder(cell_timeout=8, notebook_timeout=60, course_conventions=False)
 WRONG_Q1 = {"q1_double": "def double(x):\n    return 3 * np.asarray(x)"}
 
 
@@ -34,7 +33,7 @@ def course(tmp_path_factory):
 
 def grade(course, subs, out, **kw):
     return {r["student_id"]: r for r in batch.grade_assignment(
-        probe.ASSIGNMENT, subs, out, root=course, limits=LIMITS, quiet=True, **kw)}
+        probe.ASSIGNMENT, subs, out, root=course, settings=SETTINGS, quiet=True, **kw)}
 
 
 def scores_in_gradebook(course):
@@ -75,8 +74,10 @@ def test_a_killed_batch_resumes_without_losing_or_repeating_work(course, tmp_pat
     for s in students:
         probe.submit(subs, s, probe.answered(course))
     code = ("import sys; sys.path[:0] = [%r, %r]\nfrom pathlib import Path\nfrom autograder import batch\n"
-            "from autograder.kernel import RunLimits\nif __name__ == '__main__':\n"
-            "    batch.grade_assignment('99_probe', Path(%r), Path(%r), workers=1, root=Path(%r), quiet=True)\n"
+            "from test_grader_batch import SETTINGS  # the same limits as the rerun: the fingerprint covers them\n"
+            "if __name__ == '__main__':\n"
+            "    batch.grade_assignment('99_probe', Path(%r), Path(%r), workers=1, root=Path(%r), quiet=True,\n"
+            "                           settings=SETTINGS)\n"
             % (str(ROOT), str(ROOT / "autograder" / "tests"), str(subs), str(out), str(course)))
     script = tmp_path / "run.py"
     script.write_text(code)
@@ -122,11 +123,15 @@ def test_cli_refuses_without_a_sandbox_and_runs_with_the_unsafe_flag(course, tmp
     refused = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "refusing to run student code" in refused.stderr
     assert "bubblewrap is not installed" in refused.stderr and not (tmp_path / "out").exists()
-    unsafe = subprocess.run(cmd + ["--unsafe-no-sandbox"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
+    unsafe = subprocess.run(cmd + ["--unsafe-no-sandbox", "--Autograder.cell_timeout=30"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert unsafe.returncode == 0, unsafe.stderr
     assert "hal,99_probe,6.0,6.0,graded" in (tmp_path / "out" / "grades.csv").read_text()
     assert "1/1" in unsafe.stderr  # the progress line
+    limits = json.loads((tmp_path / "out" / "results" / "hal.json").read_text())["limits"]
+    assert (limits["cell_timeout_s"], limits["sandboxed"]) == (30, False)  # the override, from the command line
+    typo = subprocess.run(cmd + ["--Autograder.cell_timout=30"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert typo.returncode == 2 and "no such option" in typo.stderr
 
 
 def free_port() -> int:
@@ -208,9 +213,53 @@ def test_grade_is_a_pure_function_of_one_submission(course):
     from autograder import template
     from autograder.grade import Task, grade
 
-    tpl = template.load(probe.ASSIGNMENT, course)
-    template.compute_reference(tpl, limits=LIMITS)
+    tpl = template.load(probe.ASSIGNMENT, course, conventions=False)
+    limits, sandbox_limits = SETTINGS.run_limits(), SETTINGS.sandbox_limits()
+    template.compute_reference(tpl, True, limits, sandbox_limits)
     good = json.dumps(probe.answered(course)).encode()
-    result = grade(Task("solo", tpl, probe.NOTEBOOK, good, limits=LIMITS))
+    result = grade(Task("solo", tpl, probe.NOTEBOOK, good, limits=limits, sandbox_limits=sandbox_limits))
     assert (result["score"], result["status"]) == (6, "graded")
-    assert grade(Task("solo", tpl, probe.NOTEBOOK, good, limits=LIMITS))["fingerprint"] == result["fingerprint"]
+    again = grade(Task("solo", tpl, probe.NOTEBOOK, good, limits=limits, sandbox_limits=sandbox_limits))
+    assert again["fingerprint"] == result["fingerprint"]
+
+
+def test_the_unit_tests_fast_release_is_what_nbgrader_makes(course, tmp_path):
+    """probe.build_course_fast (no nbgrader, for the fast unit tests) yields the same template."""
+    from autograder import template
+
+    fast = template.load(probe.ASSIGNMENT, probe.build_course_fast(tmp_path), conventions=False)
+    real = template.load(probe.ASSIGNMENT, course, conventions=False)
+    strip = [[(c["kind"], c["grade_id"], c["code"].strip(), c["original"].strip()) for c in t.cells] for t in (fast, real)]
+    assert strip[0] == strip[1]
+    assert {g: (t.points, t.specs, t.visible) for g, t in fast.tests.items()} == \
+        {g: (t.points, t.specs, t.visible) for g, t in real.tests.items()}
+
+
+def test_a_grader_failure_is_graded_again_on_the_next_run(course, tmp_path):
+    """A saved grader_error (here: forged into the saved result) is never reused."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    probe.submit(subs, "ivy", probe.answered(course))
+    assert grade(course, subs, out, workers=1)["ivy"]["score"] == 6
+    path = out / "results" / "ivy.json"
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, "status": "grader_error", "score": 0, "reason": "lost worker"}))
+    again = grade(course, subs, out, workers=1)
+    assert (again["ivy"]["status"], again["ivy"]["score"]) == ("graded", 6)
+
+
+def test_the_reference_solution_runs_under_the_submissions_limits(tmp_path):
+    """A reference solution that needs more memory than the sandbox allows is refused: it ran under
+    the same sandbox limits as the students (not the grader's own, unlimited process)."""
+    from autograder import template
+
+    tool("bwrap")
+    nb = probe.source_notebook(
+        {"q1_big": "def big():\n    ### BEGIN SOLUTION\n    return len(bytearray(900 * 2**20))\n    ### END SOLUTION"},
+        {"test_q1_big": (1, 'sbs.assert_parity(big(), 900 * 2**20, name="big")')})
+    course = probe.build_course_fast(tmp_path / "course", nb)
+    subs = tmp_path / "subs"
+    probe.submit(subs, "kim", probe.answered(course))
+    tight = config.Autograder(cell_timeout=30, notebook_timeout=60, memory_bytes=600 * 2**20, course_conventions=False)
+    with pytest.raises(template.InstructorError, match="MemoryError"):
+        batch.grade_assignment(probe.ASSIGNMENT, subs, tmp_path / "out", workers=2, root=course, settings=tight,
+                               quiet=True)

@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from autograder import notebook_bench
+from bench import notebook_bench
 from conftest import ROOT
 
 
 def test_bench_measures_a_notebook_in_a_real_kernel(tmp_path):
     out = tmp_path / "bench.json"
-    r = subprocess.run([sys.executable, "-m", "autograder.notebook_bench", "course/00_start_here.ipynb", "--no-lab",
+    r = subprocess.run([sys.executable, "-m", "bench.notebook_bench", "course/00_start_here.ipynb", "--no-lab",
                         "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     result = json.loads(out.read_text())

@@ -1,6 +1,6 @@
 """Benchmark: this grader against stock `nbgrader autograde`, on the same submissions, in one run.
 
-    python -m autograder.grading_bench [--students N] [--workers W] [--readme README.md]
+    python -m bench.grading_bench [--students N] [--workers W] [--readme README.md]
 
 The submissions are copies of the shipped 01_tensors examples (correct and partial: both
 frameworks imported, every test run). Stock nbgrader grades them one after another in its own

@@ -1,6 +1,6 @@
 """Benchmark every notebook: wall time and the kernel's peak memory, plus the install size.
 
-    python -m autograder.notebook_bench [--readme README.md] [NOTEBOOK ...]
+    python -m bench.notebook_bench [--readme README.md] [NOTEBOOK ...]
 
 Each notebook runs top to bottom in a fresh kernel (the same way nbval runs it), in its own
 folder. Wall time counts from the kernel's start to the end of the last cell; peak memory is the
@@ -155,7 +155,7 @@ def lab_server_memory(notebook: Path, timeout: int = 600) -> float:
 
 
 def install_size_gib() -> float:
-    venv = ROOT / ".venv"
+    venv = (ROOT / ".venv").resolve()  # a worktree's .venv may be a link to the real one
     out = subprocess.run(["du", "-sb", str(venv)], capture_output=True, text=True, check=True).stdout
     return round(int(out.split()[0]) / 2**30, 2)
 
