@@ -37,16 +37,6 @@ ASSIGNMENT_CLI = "02_autodiff"   # moved through the exchange with nbgrader's co
 ASSIGNMENT_UI = "01_tensors"     # moved through the exchange in the browser
 
 
-def soupsieve_breaks_feedback() -> bool:
-    """soupsieve 4 (nbgrader's feedback uses it through BeautifulSoup) needs Python >= 3.11.5: on an older
-    3.11 it cannot parse CSS selectors, and `nbgrader generate_feedback` fails (environment.yml should pin
-    soupsieve==2.8 where the environment's Python is Debian 12's 3.11.2)."""
-    from importlib.metadata import version
-    return sys.version_info < (3, 11, 5) and int(version("soupsieve").split(".")[0]) >= 4
-
-
-feedback_needs_soupsieve = pytest.mark.xfail(soupsieve_breaks_feedback(), strict=True, reason=soupsieve_breaks_feedback.__doc__)
-
 
 @dataclass
 class Class:
@@ -207,7 +197,6 @@ def test_release_fetch_submit_collect_with_nbgraders_commands_keeps_each_student
     assert klass.cannot_read(bob, collected)
 
 
-@feedback_needs_soupsieve
 def test_feedback_with_nbgraders_commands_reaches_only_its_student(klass):
     """Autograde, generate and release feedback as the instructor; fetch it as the student who submitted."""
     ann, bob = klass.students
@@ -422,7 +411,6 @@ def release_submit_collect(klass, hub, browser, session):
     session["collected"] = collected
 
 
-@feedback_needs_soupsieve
 def test_grades_and_feedback_in_the_browser(klass, hub, session):
     """The collected submission is graded; the formgrader shows the score, generates and releases feedback;
     the student fetches it in the Assignments tab. (The lead's steps plug in here: the course's grader,
