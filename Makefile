@@ -29,7 +29,16 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Students see nbgrader's Assignments list and Validate button, not the instructor's tools.
 export JUPYTER_CONFIG_PATH := $(CURDIR)/.jupyter/student
 
-.PHONY: help install lab lab-instructor test release execute bench clean pins grade demo
+# One server for a class (make hub-users, make hub): who teaches, the class's Unix group, the hub's address.
+# The exchange is NBGRADER_EXCHANGE if set, else /usr/local/share/nbgrader/exchange (hub/exchange.py).
+INSTRUCTOR ?= instructor
+COURSE_GROUP ?= sbs-class
+HUB_STATE ?= /srv/jupyterhub
+HUB_BIND_URL ?= http://127.0.0.1:8000
+# JupyterHub's proxy (npm). 4.6.3 runs on Debian 12's own Node 18; the 5.x line needs Node 20.
+CHP_VERSION := 4.6.3
+
+.PHONY: help install lab lab-instructor test release execute bench clean pins grade demo hub hub-users hub-proxy
 
 help: ## list the tasks (default)
 	@echo "Usage: make TASK   (a newcomer needs only 'make lab' and 'make test')"
@@ -76,8 +85,24 @@ lab: $(STAMP) ## open the course in JupyterLab, as a student (installs first if 
 
 lab-instructor: export JUPYTER_CONFIG_PATH :=
 lab-instructor: $(STAMP) ## JupyterLab with nbgrader's tools: Nbgrader menu -> Formgrader
-	@mkdir -p autograder/exchange  # nbgrader's release/collect exchange (see nbgrader_config.py)
+	@$(PY) hub/exchange.py  # nbgrader's exchange, outside the course directory (see hub/exchange.py)
 	$(call serve,lab/tree/README.md,instructors' JupyterLab (formgrader: Nbgrader menu -> Formgrader))
+
+hub-proxy: ## install JupyterHub's proxy, configurable-http-proxy (npm, globally)
+	@if [ "$$(configurable-http-proxy --version 2>/dev/null)" != "$(CHP_VERSION)" ]; then \
+	  command -v npm >/dev/null || { echo "make: JupyterHub's proxy needs Node.js and npm (apt-get install nodejs npm)" >&2; exit 1; }; \
+	  echo "Installing configurable-http-proxy $(CHP_VERSION) with npm..."; \
+	  npm install --global --no-fund --no-audit --loglevel=error configurable-http-proxy@$(CHP_VERSION); fi
+
+hub-users: $(STAMP) ## as root: Unix users for INSTRUCTOR=name and a ROSTER=roster.csv of students; the exchange; the gradebook
+	@test -n "$(ROSTER)" || { echo "make hub-users: name the roster, e.g. make hub-users ROSTER=roster.csv" >&2; exit 1; }
+	COURSE_INSTRUCTOR=$(INSTRUCTOR) COURSE_GROUP=$(COURSE_GROUP) HUB_STATE=$(HUB_STATE) \
+	  $(PY) -m hub.classroom --roster $(ROSTER) $(if $(HOME_BASE),--home-base $(HOME_BASE))
+
+hub: $(STAMP) hub-proxy ## as root: JupyterHub for the class (HUB_BIND_URL=http://127.0.0.1:8000); see README
+	@test "$$(id -u)" = 0 || { echo "make hub: JupyterHub starts each user's server as that user: run it as root" >&2; exit 1; }
+	COURSE_INSTRUCTOR=$(INSTRUCTOR) COURSE_GROUP=$(COURSE_GROUP) HUB_STATE=$(HUB_STATE) HUB_BIND_URL=$(HUB_BIND_URL) \
+	  exec $(VENV)/bin/jupyterhub --config hub/jupyterhub_config.py $(HUB_ARGS)
 
 test: $(STAMP) ## run every test: notebooks (nbval), nbgrader, release, style, helpers, lab server
 	$(PY) -m pytest -n $(JOBS) --dist loadfile \

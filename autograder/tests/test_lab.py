@@ -43,6 +43,20 @@ def test_lab_lists_every_course_notebook(lab):
     assert opened["type"] == "notebook" and opened["content"]["cells"]
 
 
+def test_the_file_browser_shows_the_course_not_install_artefacts(lab):
+    base, _, token = lab
+    artefact = ROOT / "course" / "sidebyside.egg-info"  # what `pip install -e .` leaves beside the chapters
+    made = not artefact.exists()
+    artefact.mkdir(exist_ok=True)
+    try:
+        names = {item["name"] for item in json.loads(get(base + "/api/contents/course", token)[1])["content"]}
+    finally:
+        if made:
+            artefact.rmdir()
+    assert "00_start_here.ipynb" in names and "sidebyside" in names
+    assert not any(n.endswith(".egg-info") or n == "__pycache__" for n in names), names
+
+
 def test_lab_has_nbgraders_extensions(lab):
     base, _, token = lab
     extensions = json.loads(get(base + "/lab/api/extensions", token)[1])
