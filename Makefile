@@ -126,7 +126,8 @@ grade: $(STAMP) ## grade a class: make grade A=01_tensors [SUBMISSIONS=dir|lms.z
 
 demo: $(STAMP) ## grade the shipped example submissions (correct, partial, wrong, broken) and print the table
 	$(PY) -m autograder grade 01_tensors --submissions autograder/examples/01_tensors --out autograder/graded/demo
-	@echo; column -s, -t < autograder/graded/demo/grades.csv
+	@echo; $(PY) -c 'import csv; [print("\t".join(row[:6])) for row in csv.reader(open("autograder/graded/demo/grades.csv"))]' \
+	  | column -s "$$(printf '\t')" -t  # the first six columns: student_id .. reason
 
 bench: $(STAMP) ## notebooks' time and memory, lab server memory, grading throughput vs nbgrader; into README.md
 	$(PY) -m bench.notebook_bench --readme README.md $(BENCH_ARGS)

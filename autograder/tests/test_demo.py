@@ -53,7 +53,7 @@ def test_the_formgrader_lists_assignments_and_the_demos_grades(demo, browser):
         with Gradebook(f"sqlite:///{ROOT / 'autograder' / 'gradebook.db'}") as gb:
             notebook_id = gb.find_submission_notebook("01_tensors", "01_tensors", "partial").id
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        response = page.goto(f"{base}/formgrader/submission/{notebook_id}")
+        response = page.goto(f"{base}/formgrader/submissions/{notebook_id}/")
         assert response.status == 200, response.status
         page.wait_for_selector("text=Submission", timeout=120_000)
         shown = page.inner_text("body")
