@@ -86,6 +86,16 @@ def test_seed_everything_repeats_every_generator():
     assert torch.are_deterministic_algorithms_enabled()
 
 
+def test_seed_everything_turns_on_every_determinism_switch():
+    from tensorflow.python.framework import config as tf_config
+
+    sbs.seed_everything(0)
+    assert torch.are_deterministic_algorithms_enabled() and not torch.is_deterministic_algorithms_warn_only_enabled()
+    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] in (":4096:8", ":16:8")
+    assert tf_config.is_op_determinism_enabled()
+
+
 # --- to_numpy and parity ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", [

@@ -18,7 +18,8 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
     """Seed Python's ``random``, NumPy, PyTorch and TensorFlow/Keras with ``seed``.
 
     With ``deterministic=True`` (the default) both frameworks also refuse nondeterministic
-    kernels: ``torch.use_deterministic_algorithms`` and
+    kernels: ``torch.use_deterministic_algorithms`` (plus cuDNN's ``benchmark = False`` and
+    ``deterministic = True``, and ``CUBLAS_WORKSPACE_CONFIG`` for cuBLAS on CUDA >= 10.2) and
     ``tf.config.experimental.enable_op_determinism``.
     Introduced in ``course/01_tensors.ipynb``.
     """
@@ -32,7 +33,9 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow (not torch: TF backend)
     tf.get_logger().setLevel("ERROR")  # Python-side TF warnings would land on stderr
     if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # older CUDA builds want it
+        # cuBLAS on CUDA >= 10.2 is deterministic only with this (read at the first CUDA call)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
         tf.config.experimental.enable_op_determinism()
