@@ -183,7 +183,8 @@ def command(argv: list[str], scratch: Path, runtime: Path, uid: int, limits: Lim
                f"--cpu={limits.cpu_seconds}", "--core=0", "--"]
     args = [*rlimits, bwrap_path(), *([] if as_root else ["--unshare-user", "--cap-drop", "ALL"]), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
+            "--perms", "1777", "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/etc"]  # /etc: enterable
     for system in ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/fonts", "/etc/alternatives"):
         if Path(system).exists():
             args += ["--ro-bind", system, system]

@@ -46,16 +46,15 @@ def test_the_formgrader_lists_assignments_and_the_demos_grades(demo, browser):
         page.screenshot(path=str(ARTIFACTS / "formgrader-demo-grades.png"))
         for student, score in (("correct", "20"), ("partial", "15"), ("wrong", "0"), ("broken", "0")):
             assert re.search(rf"{student}\b.*\b{score}(\.0)? / 20", rows), rows
-        page.close()
+
         # Manual Grading: the formgrader renders the notebook this grader wrote for nbgrader (autograded/)
         from nbgrader.api import Gradebook
 
         with Gradebook(f"sqlite:///{ROOT / 'autograder' / 'gradebook.db'}") as gb:
             notebook_id = gb.find_submission_notebook("01_tensors", "01_tensors", "partial").id
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        response = page.goto(f"{base}/formgrader/submissions/{notebook_id}/")
+        response = page.goto(f"{base}/formgrader/submissions/{notebook_id}/")  # the same logged-in page
         assert response.status == 200, response.status
-        page.wait_for_selector("text=Submission", timeout=120_000)
+        page.wait_for_selector("text=check «", timeout=120_000)
         shown = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "formgrader-manual-grading.png"), full_page=False)
         assert "failed" in shown and "def " in shown, shown[:2000]  # verdicts and the student's own code
