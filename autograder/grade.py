@@ -30,7 +30,6 @@ import socket
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import __version__, autograded, handback
 from . import fingerprint as fingerprints
@@ -272,7 +271,7 @@ def execute(task: Task) -> Executed:
         assembly = assemble(task.template, nb)
         run = run_cells(assembly.codes, sandboxed=task.sandboxed, limits=task.limits,
                         sandbox_limits=task.sandbox_limits,
-                        files=Path(task.template.files_dir) if task.template.files_dir else None)
+                        files=task.template.files)
         return Executed(task, None, assembly, run, round(time.monotonic() - started, 2),
                         fingerprints.environment_digest())
     except Exception as e:  # noqa: BLE001 - one submission must never stop the batch

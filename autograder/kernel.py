@@ -70,7 +70,7 @@ class _CappedClient(BlockingKernelClient):
 class Kernel:
     """A fresh python3 kernel; sandboxed with bubblewrap unless ``sandboxed=False`` (trusted code)."""
 
-    def __init__(self, sandboxed: bool, limits: SandboxLimits, files: Path | None, max_message_bytes: int):
+    def __init__(self, sandboxed: bool, limits: SandboxLimits, files: dict[str, bytes] | None, max_message_bytes: int):
         self.sandboxed, self.limits, self.files = sandboxed, limits, files
         self.max_message_bytes = max_message_bytes
         self.lease = sandbox.UidLease() if sandboxed and os.geteuid() == 0 else None
@@ -83,10 +83,13 @@ class Kernel:
     def start(self, timeout: float) -> None:
         runtime, scratch = self.workdir / "runtime", self.workdir / "scratch"
         runtime.mkdir()
-        if self.files:  # data files shipped with the assignment
-            shutil.copytree(self.files, scratch)
-        else:
-            scratch.mkdir()
+        scratch.mkdir()
+        for name, data in (self.files or {}).items():  # data files shipped with the assignment
+            path = scratch / name
+            if scratch.resolve() not in path.resolve().parents:
+                raise ValueError(f"a data file outside the scratch folder: {name!r}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
         argv = [sandbox.python_executable() if self.sandboxed else sys.executable,
                 "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         if self.sandboxed:
@@ -157,7 +160,7 @@ def _handback_size(payload) -> int:
 
 
 def run_cells(codes: list[str], *, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits,
-              files: Path | None = None, prelude: str = handback.PRELUDE) -> NotebookRun:
+              files: dict[str, bytes] | None = None, prelude: str = handback.PRELUDE) -> NotebookRun:
     """Execute ``codes`` in order in a fresh kernel; returns what happened, whatever happened."""
     start = time.monotonic()
     runs = [CellRun(status="not_run") for _ in codes]

@@ -43,13 +43,14 @@ class Template:
     notebook: str               # e.g. "01_tensors.ipynb"
     cells: list[dict]           # [{"kind": "fixed"|"answer"|"test", "grade_id", "code"}], template order
     tests: dict[str, TestCell]
-    files_dir: str | None       # data files shipped beside the release notebook
+    files: dict[str, bytes]     # data files shipped beside the release notebook (path -> content)
     root: str = str(ROOT)       # the course folder holding source/ and release/
     digest: str = ""
     # check name -> one entry per time the check ran: [expected] (a check against a known answer) or
     # [PyTorch side, TensorFlow side] (between_frameworks), as the reference solution computed them
     reference: dict[str, list[list[np.ndarray]]] = field(default_factory=dict)
     release_cells: list[dict] = field(default_factory=list)  # every cell of the release notebook, in order
+    reference_codes: list[str] = field(default_factory=list)  # the reference solution as it runs (see below)
     metadata: dict = field(default_factory=dict)              # the release notebook's metadata
 
     @property
@@ -129,16 +130,20 @@ def load(assignment: str, root: Path = ROOT, conventions: bool = True) -> Templa
             cells.append({"kind": "test", "grade_id": gid, "code": tests[gid].code, "original": _src(c)})
         else:
             cells.append({"kind": "fixed", "grade_id": gid, "code": _src(c), "original": _src(c)})
-    files = [p for p in release_path.parent.iterdir() if p.name != name]
+    # Everything a worker needs travels as content, never as a path: a Dask worker on another host
+    # has no copy of the course.
+    files = {str(p.relative_to(release_path.parent)): p.read_bytes()
+             for p in sorted(release_path.parent.rglob("*")) if p.is_file() and p != release_path}
     digest = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode() + notebooks[0].read_bytes()
                             + _files_digest(release_path.parent)).hexdigest()[:16]
-    return Template(assignment, name, cells, tests, str(release_path.parent) if files else None, str(root), digest,
-                    release_cells=release["cells"], metadata=release.get("metadata", {}))
+    tpl = Template(assignment, name, cells, tests, files, str(root), digest,
+                   release_cells=release["cells"], metadata=release.get("metadata", {}))
+    tpl.reference_codes = reference_codes(tpl, source)
+    return tpl
 
 
-def reference_codes(template: Template) -> list[str]:
+def reference_codes(template: Template, source: dict) -> list[str]:
     """The instructor's notebook as the grader runs it: solutions in, every check handing back both sides."""
-    source = json.loads((Path(template.root) / "source" / template.assignment / template.notebook).read_text())
     by_id = {_meta(c)["grade_id"]: _src(c) for c in source["cells"] if _meta(c).get("grade_id")}
     codes = []
     for cell in template.cells:
@@ -155,8 +160,8 @@ def run_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbo
     """Run the reference solution in the same sandbox, under the same limits, as the students (so
     the numbers match and a limit too tight for the solution shows up here). A job like any
     student's: it runs in parallel with them."""
-    return run_cells(reference_codes(template), sandboxed=sandboxed, limits=limits, sandbox_limits=sandbox_limits,
-                     files=Path(template.files_dir) if template.files_dir else None)
+    return run_cells(template.reference_codes, sandboxed=sandboxed, limits=limits, sandbox_limits=sandbox_limits,
+                     files=template.files)
 
 
 def compute_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits) -> None:

@@ -53,6 +53,48 @@ def tool(name: str) -> str:
     return str(found)
 
 
+def others_can_enter(path: Path) -> list[Path]:
+    """The folders on the way to ``path`` that other users cannot enter (they need the x bit)."""
+    return [p for p in [path, *path.parents] if p.is_dir() and not os.stat(p).st_mode & 0o001]
+
+
+@contextlib.contextmanager
+def unix_users(*names: str):
+    """Real Unix users for a test, able to run this checkout's environment: created fresh (names may
+    hold accents and apostrophes), removed with their homes and processes afterwards. The checkout's
+    folders get the search bit for others while they exist (never read), as a class server needs."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root: real Unix users are part of the tests")
+        pytest.skip("needs root to create Unix users")
+    for name in ("useradd", "userdel", "runuser"):
+        tool(name)
+    closed = {p: os.stat(p).st_mode for p in others_can_enter(ROOT) + others_can_enter(VENV_BIN.resolve())}
+    for p, mode in closed.items():
+        os.chmod(p, mode | 0o001)
+    try:
+        for name in names:
+            subprocess.run(["userdel", "-r", name], capture_output=True)
+            subprocess.run(["useradd", "--badname", "-m", "-s", "/bin/sh", name], check=True, capture_output=True)
+        yield
+    finally:
+        for name in names:
+            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+            subprocess.run(["userdel", "-r", name], capture_output=True)
+        for p, mode in closed.items():
+            os.chmod(p, mode)
+
+
+def user_command(user: str, *cmd: str, env: dict | None = None) -> list[str]:
+    """``cmd`` run as ``user`` with a clean environment that has the course's tools on PATH."""
+    import pwd
+
+    home = pwd.getpwnam(user).pw_dir
+    base = {"HOME": home, "USER": user, "LANG": "C.UTF-8", "PATH": f"{VENV_BIN}:/usr/bin:/bin",
+            "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in base.items()), *cmd]
+
+
 def nbgrader(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the environment's nbgrader from the project root."""
     return subprocess.run([tool("nbgrader"), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 import probe
-from conftest import ROOT, VENV_BIN, tool
+from conftest import ROOT, VENV_BIN, unix_users, user_command
 
 A = probe.ASSIGNMENT
 TEACHER = "sxs-teacher"
@@ -42,48 +42,16 @@ def shown(page: str) -> str:
 
 
 def as_user(user: str, *cmd: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``cmd`` as ``user`` with a clean environment that has the course's tools on PATH."""
-    home = pwd.getpwnam(user).pw_dir
-    env = ["env", "-i", f"HOME={home}", f"USER={user}", "LANG=C.UTF-8", f"PATH={VENV_BIN}:/usr/bin:/bin",
-           "PYTHONHASHSEED=0", "TF_CPP_MIN_LOG_LEVEL=3"]
-    r = subprocess.run(["runuser", "-u", user, "--", *env, *cmd], cwd=cwd, capture_output=True, text=True,
-                       timeout=600)
+    r = subprocess.run(user_command(user, *cmd), cwd=cwd, capture_output=True, text=True, timeout=600)
     if check and r.returncode:
         raise AssertionError(f"{user}$ {' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
 
 
-def others_can_enter(path: Path) -> list[Path]:
-    """The folders above ``path`` that other users cannot enter (they need the x bit)."""
-    return [p for p in [path, *path.parents] if p.is_dir() and not os.stat(p).st_mode & 0o001]
-
-
 @pytest.fixture(scope="module")
-def reachable_course_tools():
-    """Students and the instructor run the course's Python: make the checkout enterable by them (search
-    permission only, never read), as an instructor installing for a class must, and restore it afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create Unix users") if not os.environ.get("CI") else pytest.fail("CI runs as root")
-    changed = {p: os.stat(p).st_mode for p in others_can_enter(ROOT) + others_can_enter(VENV_BIN.resolve())}
-    for p in changed:
-        os.chmod(p, changed[p] | 0o001)
-    yield
-    for p, mode in changed.items():
-        os.chmod(p, mode)
-
-
-@pytest.fixture(scope="module")
-def users(reachable_course_tools):
-    tool("runuser")
-    made = []
-    for name in [TEACHER, *STUDENTS]:
-        subprocess.run(["userdel", "-r", name], capture_output=True)
-        subprocess.run(["useradd", "--badname", "-m", "-s", "/bin/sh", name], check=True, capture_output=True)
-        made.append(name)
-    yield
-    for name in made:
-        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-        subprocess.run(["userdel", "-r", name], capture_output=True)
+def users():
+    with unix_users(TEACHER, *STUDENTS):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 
 import probe
 from autograder import batch, config
-from conftest import ROOT, tool
+from conftest import ROOT, others_can_enter, tool, unix_users, user_command
 
 SETTINGS = config.Autograder(cell_timeout=8, notebook_timeout=60, course_conventions=False)
 WRONG_Q1 = {"q1_double": "def double(x):\n    return 3 * np.asarray(x)"}
@@ -140,37 +140,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_real_dask_cluster_on_loopback(course, tmp_path):
+def test_a_dask_cluster_whose_workers_share_nothing_with_the_client(course, tmp_path):
+    """A real scheduler and two workers on loopback. The workers run as another Unix user, from its own
+    home, with no PYTHONPATH: they cannot read the course folder (the test's is private to root) or the
+    submissions, so everything a task needs (template, reference, data files, submission) must travel
+    as content, and the grader must be an installed package, as on a cluster's other hosts."""
     port = free_port()
     bindir = os.path.dirname(sys.executable)
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'autograder' / 'tests'}"}
-    procs = [subprocess.Popen([f"{bindir}/dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)]
-    try:
-        for _ in range(2):
-            procs.append(subprocess.Popen([f"{bindir}/dask", "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
-                                           "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                          start_new_session=True))
-        from distributed import Client
+    assert others_can_enter(course), "the course must be out of the workers' reach for this test to prove anything"
+    with unix_users("sxs-dask"):
+        procs = [subprocess.Popen([f"{bindir}/dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                   "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)]
+        try:
+            for _ in range(2):
+                procs.append(subprocess.Popen(
+                    user_command("sxs-dask", f"{bindir}/dask", "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
+                                 "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"),
+                    cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            from distributed import Client
 
-        with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
-        subs = tmp_path / "subs"
-        for i in range(6):
-            probe.submit(subs, f"d{i}", probe.answered(course, WRONG_Q1 if i % 2 else None))
-        results = grade(course, subs, tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}")
-        assert {k: r["score"] for k, r in results.items()} == {f"d{i}": 5 if i % 2 else 6 for i in range(6)}
-        reference = json.loads((tmp_path / "out" / "reference.json").read_text())
-        workers = {r["worker"] for r in results.values()} | {reference["worker"]}
-        assert len(workers) == 2, f"both workers did part of the job: {workers}"
-        assert scores_in_gradebook(course)["d1"] == 5  # one writer: the client
-    finally:
-        for p in procs:
-            os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            p.wait(timeout=30)
+            with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
+                client.wait_for_workers(2, timeout=120)
+            subs = tmp_path / "subs"
+            for i in range(6):
+                probe.submit(subs, f"d{i}", probe.answered(course, WRONG_Q1 if i % 2 else None))
+            results = grade(course, subs, tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}")
+            assert {k: (r["score"], r["status"]) for k, r in results.items()} == {
+                f"d{i}": (5 if i % 2 else 6, "graded") for i in range(6)}
+            reference = json.loads((tmp_path / "out" / "reference.json").read_text())
+            workers = {r["worker"] for r in results.values()} | {reference["worker"]}
+            assert len(workers) == 2, f"both workers did part of the job: {workers}"
+            assert scores_in_gradebook(course)["d1"] == 5  # one writer: the client
+        finally:
+            for p in procs:
+                os.killpg(p.pid, signal.SIGTERM)
+            for p in procs:
+                p.wait(timeout=30)
 
 
 def test_the_gradebook_on_a_real_postgresql_server(course, tmp_path):
