@@ -412,9 +412,8 @@ def release_submit_collect(klass, hub, browser, session):
 
 
 def test_grades_and_feedback_in_the_browser(klass, hub, session):
-    """The collected submission is graded; the formgrader shows the score, generates and releases feedback;
-    the student fetches it in the Assignments tab. (The lead's steps plug in here: the course's grader,
-    manual grading in the formgrader.)"""
+    """The collected submission is graded by the course's grader; the formgrader shows the score, generates
+    and releases feedback; the student fetches it in the Assignments tab."""
     if "collected" not in session:
         pytest.fail("needs the round trip of the test above")
     with photographed(session):
@@ -425,15 +424,17 @@ def grade_and_feedback(klass, hub, session):
     ann, a, step = klass.students[0], ASSIGNMENT_UI, session["steps"]
     teacher, student, base = session["teacher"], session["student"], f"{hub}/user/{klass.instructor}"
 
-    # Grading and feedback. The course's grader (`python -m autograder grade`) takes this place once it is a
-    # drop-in for `nbgrader autograde`; until then stock nbgrader grades, to prove the hub's side of the loop.
-    klass.nbgrader(klass.instructor, "autograde", a, "--student", ann, timeout=900)
+    # The course's grader, where nbgrader would autograde: run by the instructor, in the instructor's course.
+    r = klass.run_as(klass.instructor, "python", "-m", "autograder", "grade", a, "--course", str(klass.course),
+                     "--workers", "2", "--quiet", cwd=klass.course, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert (klass.course / "autograder" / "autograded" / ann / a / f"{a}.ipynb").owner() == klass.instructor
     teacher.goto(f"{base}/formgrader/manage_submissions/{a}")
     teacher.wait_for_selector(f"td:has-text('{ann}')", timeout=120_000)
     rows = teacher.inner_text("table")
     teacher.screenshot(path=str(ARTIFACTS / "hub-formgrader-grades.png"))
     assert re.search(r"Lee, Ann.*\b20(\.0)? / 20", rows) or re.search(rf"{ann}.*\b20(\.0)? / 20", rows), rows
-    step("instructor autogrades (stock nbgrader), formgrader shows the score")
+    step("instructor grades with the course's grader, formgrader shows the score")
 
     teacher.goto(f"{base}/formgrader/manage_assignments")
     formgrader_row(teacher, a).wait_for(timeout=120_000)
