@@ -1,0 +1,84 @@
+"""Plausible submissions for 05_training (see test_mutations.py)."""
+
+CASES = {
+    "alternatives_other_apis": {
+        "why": "log_softmax + nll_loss, tf.nn's sparse cross-entropy, clip_by_global_norm, torch.linalg norms",
+        "answers": {
+            "q1_cross_entropy_pytorch": (
+                "def cross_entropy_pytorch(logits, labels, reduction):\n"
+                "    return torch.nn.functional.nll_loss(torch.log_softmax(logits, dim=1), labels.to(torch.int64),\n"
+                "                                        reduction=reduction)\n"),
+            "q1_cross_entropy_tensorflow": (
+                "def cross_entropy_tensorflow(logits, labels, reduction):\n"
+                "    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)\n"
+                "    return {'none': per_sample, 'sum': tf.reduce_sum(per_sample), 'mean': tf.reduce_mean(per_sample)}[reduction]\n"),
+            "q5_clip_global_norm_pytorch": (
+                "def clip_by_global_norm_pytorch(grads, max_norm):\n"
+                "    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach()) for g in grads]))\n"
+                "    return [g.detach() * min(1.0, max_norm / norm.item()) for g in grads], norm\n"),
+            "q5_clip_global_norm_tensorflow": (
+                "def clip_by_global_norm_tensorflow(grads, max_norm):\n"
+                "    clipped, norm = tf.clip_by_global_norm(grads, max_norm)\n"
+                "    return clipped, norm\n"),
+        },
+    },
+    "alternatives_by_hand": {
+        "why": "Adam's first update written out (m_hat = g, v_hat = g^2), the momentum buffer with in-place ops",
+        "answers": {
+            "q3_adam_first_update_pytorch": (
+                "def adam_first_update_pytorch(param, grad, lr, keras_epsilon, beta_2=0.999):\n"
+                "    eps = keras_epsilon / (1 - beta_2) ** 0.5\n"
+                "    return (-lr * grad / (grad.abs() + eps)).detach()\n"),
+        },
+    },
+    "mistake_q1_softmax_before_cross_entropy": {
+        "why": "F.cross_entropy applies log-softmax itself: a softmax first squashes the loss",
+        "answers": {"q1_cross_entropy_pytorch": (
+            "def cross_entropy_pytorch(logits, labels, reduction):\n"
+            "    return torch.nn.functional.cross_entropy(torch.softmax(logits, dim=1), labels.long(), reduction=reduction)\n")},
+        "fails": ["test_q1_cross_entropy_pytorch"],
+    },
+    "mistake_q1_int32_labels": {
+        "why": "F.cross_entropy refuses int32 labels (TensorFlow's default integer type)",
+        "answers": {"q1_cross_entropy_pytorch": (
+            "def cross_entropy_pytorch(logits, labels, reduction):\n"
+            "    return torch.nn.functional.cross_entropy(logits, labels, reduction=reduction)\n")},
+        "fails": ["test_q1_cross_entropy_pytorch"],
+    },
+    "mistake_q1_from_logits_forgotten": {
+        "why": "Keras losses expect probabilities unless from_logits=True",
+        "answers": {"q1_cross_entropy_tensorflow": (
+            "def cross_entropy_tensorflow(logits, labels, reduction):\n"
+            "    r = {'mean': 'sum_over_batch_size', 'sum': 'sum', 'none': None}[reduction]\n"
+            "    return keras.losses.SparseCategoricalCrossentropy(reduction=r)(labels, logits)\n")},
+        "fails": ["test_q1_cross_entropy_tensorflow"],
+    },
+    "mistake_q4_zero_grad_forgotten": {
+        "why": "gradients accumulate across batches",
+        "answers": {"q4_loss_history_pytorch": (
+            "def loss_history_pytorch(weight, bias, x, y, lr, momentum, batch_size, epochs):\n"
+            "    model = torch.nn.Linear(weight.shape[1], weight.shape[0])\n"
+            "    with torch.no_grad():\n"
+            "        model.weight.copy_(torch.tensor(weight))\n"
+            "        model.bias.copy_(torch.tensor(bias))\n"
+            "    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs):\n"
+            "        for start in range(0, len(x), batch_size):\n"
+            "            xb, yb = torch.tensor(x[start:start + batch_size]), torch.tensor(y[start:start + batch_size])\n"
+            "            loss = torch.nn.functional.mse_loss(model(xb), yb)\n"
+            "            loss.backward()\n"
+            "            optimizer.step()\n"
+            "            losses.append(loss.item())\n"
+            "    return np.array(losses, dtype=np.float32)\n")},
+        "fails": ["test_q4_loss_history_pytorch", "test_q4_loss_history_parity"],
+    },
+    "mistake_q5_squared_norm": {
+        "why": "the global norm without its square root",
+        "answers": {"q5_clip_global_norm_tensorflow": (
+            "def clip_by_global_norm_tensorflow(grads, max_norm):\n"
+            "    norm = tf.add_n([tf.reduce_sum(g ** 2) for g in grads])\n"
+            "    return [g * tf.minimum(1.0, max_norm / norm) for g in grads], norm\n")},
+        "fails": ["test_q5_clip_global_norm_tensorflow"],
+    },
+}
