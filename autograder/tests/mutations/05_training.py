@@ -18,18 +18,49 @@ CASES = {
                 "    return [g.detach() * min(1.0, max_norm / norm.item()) for g in grads], norm\n"),
             "q5_clip_global_norm_tensorflow": (
                 "def clip_by_global_norm_tensorflow(grads, max_norm):\n"
-                "    clipped, norm = tf.clip_by_global_norm(grads, max_norm)\n"
-                "    return clipped, norm\n"),
+                "    norm = tf.norm(tf.concat([tf.reshape(g, [-1]) for g in grads], axis=0))\n"
+                "    scale = max_norm / tf.maximum(norm, max_norm)\n"
+                "    return [g * scale for g in grads], norm\n"),
         },
     },
-    "alternatives_by_hand": {
-        "why": "Adam's first update written out (m_hat = g, v_hat = g^2), the momentum buffer with in-place ops",
+    "alternatives_other_optimizer_setups": {
+        "why": "an nn.Parameter copy with foreach=False; a Keras Adam applied with optimizer.apply; in-place buffer ops",
         "answers": {
             "q3_adam_first_update_pytorch": (
                 "def adam_first_update_pytorch(param, grad, lr, keras_epsilon, beta_2=0.999):\n"
-                "    eps = keras_epsilon / (1 - beta_2) ** 0.5\n"
-                "    return (-lr * grad / (grad.abs() + eps)).detach()\n"),
+                "    p = torch.nn.Parameter(param.detach().clone())\n"
+                "    opt = torch.optim.Adam([p], lr=lr, betas=(0.9, beta_2), eps=keras_epsilon / (1 - beta_2) ** 0.5,\n"
+                "                           foreach=False)\n"
+                "    p.grad = grad.detach().clone()\n"
+                "    opt.step()\n"
+                "    return p.detach() - param\n"),
+            "q3_adam_first_update_tensorflow": (
+                "def adam_first_update_tensorflow(param, grad, lr, torch_eps, beta_2=0.999):\n"
+                "    p = tf.Variable(tf.identity(param))\n"
+                "    keras.optimizers.Adam(learning_rate=lr, beta_2=beta_2, epsilon=torch_eps * (1 - beta_2) ** 0.5).apply([grad], [p])\n"
+                "    return p.value() - param\n"),
+            "q2_momentum_step_pytorch": (
+                "def sgd_momentum_step_pytorch(param, buf, lr, momentum):\n"
+                "    g = param.grad.detach()\n"
+                "    new_buf = g.clone() if buf is None else buf.mul(momentum).add(g)\n"
+                "    with torch.no_grad():\n"
+                "        param.add_(new_buf, alpha=-lr)\n"
+                "    return new_buf\n"),
         },
+    },
+    "mistake_q3_adam_by_hand": {
+        "why": "the first update written out instead of configuring the framework's Adam (observed by a spy)",
+        "answers": {"q3_adam_first_update_pytorch": (
+            "def adam_first_update_pytorch(param, grad, lr, keras_epsilon, beta_2=0.999):\n"
+            "    return (-lr * grad / (grad.abs() + keras_epsilon / (1 - beta_2) ** 0.5)).detach()\n")},
+        "fails": ["test_q3_adam_first_update_pytorch"],
+    },
+    "mistake_q5_library_clip": {
+        "why": "tf.clip_by_global_norm, which the exercise forbids (observed by a spy)",
+        "answers": {"q5_clip_global_norm_tensorflow": (
+            "def clip_by_global_norm_tensorflow(grads, max_norm):\n"
+            "    return tf.clip_by_global_norm(grads, max_norm)\n")},
+        "fails": ["test_q5_clip_global_norm_tensorflow"],
     },
     "mistake_q1_softmax_before_cross_entropy": {
         "why": "F.cross_entropy applies log-softmax itself: a softmax first squashes the loss",

@@ -59,6 +59,16 @@ CASES = {
             "    return fresh\n")},
         "fails": ["test_q1_roundtrip_pytorch"],
     },
+    "mistake_q1_file_in_the_working_directory": {
+        "why": "the weights file is written to the working directory instead of the given folder",
+        "answers": {"q1_roundtrip_tensorflow": (
+            "def roundtrip_keras(model, make_model, folder):\n"
+            "    model.save_weights('model.weights.h5')\n"
+            "    fresh = make_model()\n"
+            "    fresh.load_weights('model.weights.h5')\n"
+            "    return fresh\n")},
+        "fails": ["test_q1_roundtrip_tensorflow"],
+    },
     "mistake_q2_pickled_module": {
         "why": "torch.save(model) pickles the module: weights_only=True refuses it",
         "answers": {"q2_whole_pytorch": (
