@@ -15,7 +15,7 @@ CASES = {
             "q5_clip_global_norm_pytorch": (
                 "def clip_by_global_norm_pytorch(grads, max_norm):\n"
                 "    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach()) for g in grads]))\n"
-                "    return [g.detach() * min(1.0, max_norm / norm.item()) for g in grads], norm\n"),
+                "    return [g.detach() * (max_norm / max(norm.item(), max_norm)) for g in grads], norm\n"),
             "q5_clip_global_norm_tensorflow": (
                 "def clip_by_global_norm_tensorflow(grads, max_norm):\n"
                 "    norm = tf.norm(tf.concat([tf.reshape(g, [-1]) for g in grads], axis=0))\n"

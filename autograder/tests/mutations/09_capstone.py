@@ -35,7 +35,7 @@ CASES = {
         },
     },
     "alternatives_fit_and_loops": {
-        "why": "the Keras training loop as one train_on_batch per batch; the PyTorch loop with F.cross_entropy",
+        "why": "the Keras training loop as compile + one train_on_batch per batch",
         "answers": {
             "q4_train_tensorflow": (
                 "def train_tensorflow(model, images, labels, orders, batch_size, lr, momentum):\n"
@@ -46,9 +46,8 @@ CASES = {
                 "    losses = []\n"
                 "    for order in orders:\n"
                 "        for idx in data.batch_indices(order, batch_size):\n"
-                "            xb, yb = x[idx], y[idx]\n"
-                "            losses.append(float(model.compute_loss(xb, yb, model(xb, training=True))))\n"
-                "            model.train_on_batch(xb, yb)\n"
+                "            logs = model.train_on_batch(x[idx], y[idx], return_dict=True)   # the loss before the step\n"
+                "            losses.append(float(logs['loss']))\n"
                 "    return np.array(losses, dtype=np.float32)\n"),
         },
     },
