@@ -1,4 +1,4 @@
-"""Plausible submissions for 01_tensors (see test_mutations.py): answers replace the solution's cells;
+"""Plausible submissions for 01_tensors (see autograder/tests/mutation_suite.py): answers replace the solution's cells;
 `fails` lists the test cells a mistake must fail (and no other)."""
 
 CASES = {

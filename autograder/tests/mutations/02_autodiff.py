@@ -1,4 +1,4 @@
-"""Plausible submissions for 02_autodiff (see test_mutations.py)."""
+"""Plausible submissions for 02_autodiff (see autograder/tests/mutation_suite.py)."""
 
 CASES = {
     "alternatives_backward_and_variables": {

@@ -1,4 +1,4 @@
-"""Plausible submissions for 03_models (see test_mutations.py)."""
+"""Plausible submissions for 03_models (see autograder/tests/mutation_suite.py)."""
 
 CASES = {
     "alternatives_subclass_functional_set_weights": {

@@ -1,4 +1,4 @@
-"""Plausible submissions for 04_layers (see test_mutations.py)."""
+"""Plausible submissions for 04_layers (see autograder/tests/mutation_suite.py)."""
 
 CASES = {
     "alternatives_other_apis": {

@@ -1,4 +1,4 @@
-"""Plausible submissions for 05_training (see test_mutations.py)."""
+"""Plausible submissions for 05_training (see autograder/tests/mutation_suite.py)."""
 
 CASES = {
     "alternatives_other_apis": {

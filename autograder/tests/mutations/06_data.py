@@ -1,4 +1,4 @@
-"""Plausible submissions for 06_data (see test_mutations.py)."""
+"""Plausible submissions for 06_data (see autograder/tests/mutation_suite.py)."""
 
 CASES = {
     "alternatives_other_apis": {

@@ -1,4 +1,4 @@
-"""Plausible submissions for 07_saving (see test_mutations.py)."""
+"""Plausible submissions for 07_saving (see autograder/tests/mutation_suite.py)."""
 
 CASES = {
     "alternatives_other_formats": {

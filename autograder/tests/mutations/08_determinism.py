@@ -1,4 +1,4 @@
-"""Plausible submissions for 08_determinism (see test_mutations.py)."""
+"""Plausible submissions for 08_determinism (see autograder/tests/mutation_suite.py)."""
 
 CASES = {
     "alternatives_other_generators": {

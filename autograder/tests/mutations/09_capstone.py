@@ -1,4 +1,4 @@
-"""Plausible submissions for 09_capstone (see test_mutations.py)."""
+"""Plausible submissions for 09_capstone (see autograder/tests/mutation_suite.py)."""
 
 STEP_PT = (
     "def train_step_pytorch(model, optimizer, images, labels):\n"

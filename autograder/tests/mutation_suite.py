@@ -1,5 +1,8 @@
 """Mutation-tested assignments: plausible student submissions graded by the real grader.
 
+(The shared part of test_mutations_cases.py, test_mutations_01_05.py and test_mutations_06_09.py: two
+grading files, so that `make test`'s `--dist loadfile` runs the halves on both workers.)
+
 For every assignment, ``mutations/NN_topic.py`` lists cases. Each case replaces some answer cells of
 the reference solution (the instructor's ``source/`` notebook, markers stripped) in the release
 notebook:
@@ -23,11 +26,9 @@ import importlib.util
 import json
 import re
 
-import pytest
-
 from autograder import batch
 from autograder.kernel import RunLimits
-from conftest import ASSIGNMENTS, ROOT, load, source_text, tool
+from conftest import ROOT, load, source_text, tool
 
 MUTATIONS = ROOT / "autograder" / "tests" / "mutations"
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
@@ -73,30 +74,10 @@ def exercise(grade_id: str) -> str:
     return re.match(r"(?:test_)?(q\d+)_", grade_id).group(1)
 
 
-# --- the case files themselves (fast) -------------------------------------------------------------
-
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_cases_are_well_formed(assignment):
-    cases, answers, tests = cases_of(assignment), solutions(assignment), auto_graded_tests(assignment)
-    mistakes = {k: c for k, c in cases.items() if c.get("fails")}
-    alternatives = {k: c for k, c in cases.items() if not c.get("fails")}
-    assert len(mistakes) >= 4 and len(alternatives) >= 2, (len(mistakes), len(alternatives))
-    for name, case in cases.items():
-        assert re.fullmatch(r"[a-z0-9_]+", name), f"{name}: a case name is a student id (lowercase, _)"
-        assert set(case) <= {"answers", "fails", "why"} and case.get("why"), f"{name}: answers, fails, why"
-        assert case["answers"] and set(case["answers"]) <= set(answers), f"{name}: unknown answer cells"
-        assert all(case["answers"][g] != answers[g] for g in case["answers"]), f"{name}: changes nothing"
-        fails = set(case.get("fails", ()))
-        assert fails <= set(tests), f"{name}: unknown test cells {fails - set(tests)}"
-        touched = {exercise(g) for g in case["answers"]}
-        assert not fails or ({exercise(g) for g in fails} <= touched and len(touched) == 1), \
-            f"{name}: a mistake changes one exercise and fails only its test cells"
-
-
 # --- graded for real (one batch per assignment) ---------------------------------------------------
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_mistakes_lose_exactly_their_points_and_alternatives_score_full_marks(assignment, tmp_path):
+def grade_cases(assignment: str, tmp_path) -> None:
+    """Grade every case of ``assignment`` in one batch and assert what each must score."""
     tool("bwrap")
     cases, tests = cases_of(assignment), auto_graded_tests(assignment)
     subs = tmp_path / "submitted"
