@@ -58,6 +58,10 @@ def sections(nb) -> dict[str, list[dict]]:
     return out
 
 
+def nb_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
 def first_line(cell) -> str:
     return source_text(cell).lstrip().splitlines()[0] if source_text(cell).strip() else ""
 
@@ -173,3 +177,48 @@ def test_release_has_no_outputs_and_no_solutions(path):
         assert marker not in text
     for c in cells(nb, "code"):
         assert c.get("outputs") == [] and c.get("execution_count") is None
+
+
+FRAMEWORK_LABEL = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "parity": "parity"}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_one_heading_style_and_one_test_cell_ending(path):
+    """`## Exercise N · title (P points)`, the points being those of the exercise's graded cells in
+    order (PyTorch + TensorFlow + parity, or a written answer's); every test cell ends with the
+    same success line."""
+    nb = load(path)
+    graded = [(nb_meta(c)["grade_id"], nb_meta(c)["points"]) for c in nb["cells"] if nb_meta(c).get("grade")]
+    order = {"pytorch": 0, "tensorflow": 1, "parity": 2}
+    intros = [c for c in cells(nb, "markdown") if re.fullmatch(r"q\d+_intro", nb_meta(c).get("grade_id", ""))]
+    assert intros, "every exercise starts with a qN_intro markdown cell"
+    for n, c in enumerate(intros, start=1):
+        q = nb_meta(c)["grade_id"].split("_")[0]
+        assert q == f"q{n}", f"exercises are numbered in order: {q} is the {n}th"
+        mine = sorted((order.get(g.rsplit("_", 1)[1], 3), p) for g, p in graded if re.match(rf"(test_)?{q}_", g))
+        points = " + ".join(f"{p:g}" for _, p in mine)
+        heading = source_text(c).splitlines()[0]
+        assert re.fullmatch(rf"## Exercise {n} · \S.* \({re.escape(points)} points?\)", heading), \
+            f"{heading!r} should read '## Exercise {n} · title ({points} points)'"
+    for c in cells(nb, "code"):
+        gid = nb_meta(c).get("grade_id", "")
+        if nb_meta(c).get("grade"):
+            q, kind = gid.split("_")[1], gid.rsplit("_", 1)[1]
+            last = source_text(c).rstrip().splitlines()[-1]
+            assert last == f'print("✓ {q} {FRAMEWORK_LABEL[kind]}: every check passed")', f"{gid} ends with {last!r}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids(SOURCES))
+def test_written_answers_are_manually_graded_markdown_cells(path):
+    """A written question is an nbgrader markdown cell (grade and solution, with points and a model answer);
+    the course's grader leaves it to the formgrader, and nbgrader releases it as 'YOUR ANSWER HERE'."""
+    written = [c for c in cells(load(path), "markdown") if nb_meta(c).get("grade") or nb_meta(c).get("solution")]
+    for c in written:
+        m = nb_meta(c)
+        assert m.get("grade") and m.get("solution") and m.get("points", 0) > 0, m
+        assert re.fullmatch(r"q\d+_[a-z0-9_]+_written", m["grade_id"]), m["grade_id"]
+        assert len(source_text(c).split()) >= 30, f"{m['grade_id']}: a model answer for the instructor"
+    release = ROOT / "release" / path.parent.name / path.name
+    for c in cells(load(release), "markdown"):
+        if nb_meta(c).get("solution"):
+            assert source_text(c).strip() == "YOUR ANSWER HERE", nb_meta(c)["grade_id"]
