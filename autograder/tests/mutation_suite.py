@@ -26,13 +26,12 @@ import importlib.util
 import json
 import re
 
-from autograder import batch
-from autograder.kernel import RunLimits
+from autograder import batch, config
 from conftest import ROOT, load, source_text, tool
 
 MUTATIONS = ROOT / "autograder" / "tests" / "mutations"
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
-LIMITS = RunLimits(cell_timeout_s=120, notebook_timeout_s=300)
+LIMITS = ["--Autograder.cell_timeout=120", "--Autograder.notebook_timeout=300"]
 
 
 def cases_of(assignment: str) -> dict[str, dict]:
@@ -51,6 +50,13 @@ def solutions(assignment: str) -> dict[str, str]:
     nb = load(ROOT / "source" / assignment / f"{assignment}.ipynb")
     return {nbgrader_meta(c)["grade_id"]: SOLUTION_MARKER.sub("", source_text(c)) for c in nb["cells"]
             if c["cell_type"] == "code" and nbgrader_meta(c).get("solution")}
+
+
+def written_points(assignment: str) -> float:
+    """Points of the written answers, graded by hand in the formgrader (they count in the maximum)."""
+    nb = load(ROOT / "source" / assignment / f"{assignment}.ipynb")
+    return sum(float(nbgrader_meta(c)["points"]) for c in nb["cells"]
+               if c["cell_type"] == "markdown" and nbgrader_meta(c).get("grade"))
 
 
 def auto_graded_tests(assignment: str) -> dict[str, float]:
@@ -85,10 +91,12 @@ def grade_cases(assignment: str, tmp_path) -> None:
         folder = subs / student / assignment
         folder.mkdir(parents=True)
         (folder / f"{assignment}.ipynb").write_text(json.dumps(submission(assignment, answers)))
+    settings = config.load(ROOT, LIMITS)
+    settings.config.CourseDirectory.autograded_directory = str(tmp_path / "autograded")  # not the course's
     results = {r["student_id"]: r for r in batch.grade_assignment(
         assignment, subs, tmp_path / "graded", workers=2, db=f"sqlite:///{tmp_path / 'gradebook.db'}",
-        limits=LIMITS, quiet=True)}
-    total = sum(tests.values())
+        settings=settings, quiet=True)}
+    total, written = sum(tests.values()), written_points(assignment)
     problems = []
     for student in cases:
         r = results[student]
@@ -102,8 +110,9 @@ def grade_cases(assignment: str, tmp_path) -> None:
             detail = {g: cells[g]["messages"][:2] for g in failed ^ fails}
             problems.append(f"{student}: failed {sorted(failed)}, expected {sorted(fails)}: {detail}")
         expected_score = total - sum(tests[g] for g in fails)
-        if r["score"] != expected_score or r["max_score"] != total:
-            problems.append(f"{student}: scored {r['score']}/{r['max_score']}, expected {expected_score}/{total}")
+        if r["auto_score"] != expected_score or r["max_score"] != total + written:
+            problems.append(f"{student}: scored {r['auto_score']}/{r['max_score']}, "
+                            f"expected {expected_score}/{total + written}")
         for g, c in cells.items():
             if c["points"] != (0.0 if g in fails else tests[g]) or c["max_points"] != tests[g]:
                 problems.append(f"{student}: {g} got {c['points']}/{c['max_points']}")
