@@ -8,6 +8,7 @@ export. Every step's result is checked as the user who would see it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
@@ -15,17 +16,20 @@ import json
 import os
 import pwd
 import re
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 import probe
-from conftest import ROOT, VENV_BIN, unix_users, user_command
+from conftest import ARTIFACTS, ROOT, VENV_BIN, free_port, unix_users, user_command
 
 A = probe.ASSIGNMENT
 TEACHER = "sxs-teacher"
@@ -112,20 +116,62 @@ def grades_by_student(course: Path) -> dict:
         return out
 
 
-def set_manual(course: Path, student: str, cell: str, score: float, comment: str) -> None:
-    """What the formgrader does when the instructor types a score and a comment (its API's writes)."""
-    code = (
-        "import sys\nfrom nbgrader.api import Gradebook\n"
-        "with Gradebook(sys.argv[1], 'probe') as gb:\n"
-        "    g = gb.find_grade(sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[2])\n"
-        "    g.manual_score = float(sys.argv[6])\n"
-        "    c = gb.find_comment(sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[2])\n"
-        "    c.manual_comment = sys.argv[7]\n    gb.db.commit()\n")
-    as_user(TEACHER, str(VENV_BIN / "python"), "-c", code, f"sqlite:///{course / 'gradebook.db'}", student, cell,
-            Path(probe.NOTEBOOK).stem, A, str(score), comment, cwd=course)
+@contextlib.contextmanager
+def instructors_lab(course: Path):
+    """The instructor's own JupyterLab (formgrader included), run as the instructor in the course folder."""
+    port, token = free_port(), secrets.token_hex(16)
+    proc = subprocess.Popen(user_command(TEACHER, str(VENV_BIN / "jupyter"), "lab", "--no-browser",
+                                         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                                         "--ServerApp.port_retries=0", f"--ServerApp.root_dir={course}",
+                                         f"--IdentityProvider.token={token}", env={"JUPYTER_PLATFORM_DIRS": "1"}),
+                            cwd=course, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the instructor's lab did not start"
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
 
 
-def test_the_whole_loop(klass):
+def grade_by_hand(browser, course: Path, student: str, cell: str, score: float, comment: str) -> None:
+    """The instructor types a score and a comment on a written answer in the formgrader's Manual Grading."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "probe") as gb:
+        notebook_id = gb.find_submission_notebook(Path(probe.NOTEBOOK).stem, A, student).id
+    with instructors_lab(course) as (base, token):
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(f"{base}/lab?token={token}")  # logs in
+        page.goto(f"{base}/formgrader/manage_submissions/{A}")
+        page.wait_for_selector(f"td:has-text('{student}')", timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "loop-formgrader-submissions.png"))
+        page.goto(f"{base}/formgrader/submissions/{notebook_id}/")
+        box = page.locator(f"input.score#{cell}")
+        box.wait_for(timeout=120_000)
+        box.fill(str(score))
+        box.press("Tab")  # the formgrader saves on change
+        text = page.locator(f"textarea#{cell}-comment")
+        text.fill(comment)
+        text.press("Tab")
+        deadline = time.monotonic() + 60
+        while grades_by_student(course)[student]["grades"][cell][1] != score or \
+                grades_by_student(course)[student]["comments"][cell][1] != comment:
+            assert time.monotonic() < deadline, "the formgrader did not save the manual score and comment"
+            time.sleep(0.5)
+        box.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "loop-formgrader-manual-grade.png"))
+        page.close()
+
+
+def test_the_whole_loop(klass, browser):
     base, course, exchange = klass
     nbgrader = str(VENV_BIN / "nbgrader")
     student_flags = ["--course=probe", f"--Exchange.root={exchange}"]
@@ -184,8 +230,8 @@ def test_the_whole_loop(klass):
     view = {s: (auto, score, manual) for s, auto, score, manual in json.loads(formgrader_view.stdout)}
     assert view == {ANA: (True, 6, True), ZOE: (True, 5, True), OBRIEN: (True, 6, False), BEN: (True, 6, True)}
 
-    # 6. a manual score and comment, then a full regrade: neither is erased
-    set_manual(course, ANA, probe.WRITTEN, 1.5, "Clear and right.")
+    # 6. a manual score and comment typed in the formgrader, then a full regrade: neither is erased
+    grade_by_hand(browser, course, ANA, probe.WRITTEN, 1.5, "Clear and right.")
     shutil.rmtree(course / "autograder" / "graded" / A / "results")  # nothing reused: every submission runs again
     as_user(TEACHER, str(VENV_BIN / "python"), "-m", "autograder", "grade", A, "--course", str(course),
             "--workers", "2", "--quiet", cwd=ROOT)
@@ -208,8 +254,14 @@ def test_the_whole_loop(klass):
     zoe_page = next((Path(pwd.getpwnam(ZOE).pw_dir) / A / "feedback").glob("*/*.html")).read_text()
     assert "✗ check «q1 visible» failed" in shown(zoe_page) and "✗ hidden check «q1 hidden» failed" in shown(zoe_page)
     assert "It checks both." in shown(zoe_page)  # the written answer itself is kept, made inert
-    ana_page = shown(next((Path(pwd.getpwnam(ANA).pw_dir) / A / "feedback").glob("*/*.html")).read_text())
+    ana_file = next((Path(pwd.getpwnam(ANA).pw_dir) / A / "feedback").glob("*/*.html"))
+    ana_page = shown(ana_file.read_text())
     assert "Clear and right." in ana_page and "7.5" in ana_page
+    for who, page_file in ((ANA, ana_file), (ZOE, next((Path(pwd.getpwnam(ZOE).pw_dir) / A / "feedback").glob("*/*.html")))):
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.goto(page_file.as_uri())
+        page.screenshot(path=str(ARTIFACTS / f"loop-feedback-{'ana' if who == ANA else 'zoe'}.png"), full_page=True)
+        page.close()
 
     # 8. export: scores and submission timestamps, as nbgrader's own report has them
     as_user(TEACHER, nbgrader, "export", "--to", str(course / "export.csv"), cwd=course)
