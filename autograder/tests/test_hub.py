@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ARTIFACTS, ROOT, free_port, tool
-from test_browser import answered_release
+from test_browser import answered_release, validate
 
 sys.path.insert(0, str(ROOT))
 from hub import classroom, exchange  # noqa: E402
@@ -381,15 +381,10 @@ def release_submit_collect(klass, hub, browser, session):
     # the click is dispatched to the link itself).
     fetched.first.locator(".assignment-notebooks a", has_text=a).first.dispatch_event("click")
     student.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=120_000)
-    student.get_by_role("button", name="Validate").click()
-    dialog = student.locator(".jp-Dialog").last
-    dialog.wait_for(timeout=300_000)
-    student.wait_for_function("() => !document.querySelector('.jp-Dialog').innerText.includes('Validating')",
-                              timeout=300_000)
-    result = dialog.inner_text()
+    result = validate(student)
     student.screenshot(path=str(ARTIFACTS / "hub-student-validate.png"))
     assert "Success! Your notebook passes all the tests." in result, result
-    dialog.get_by_role("button").last.click()
+    student.locator(".jp-Dialog").last.get_by_role("button").last.click()
     step("student opens the notebook and validates it")
 
     open_assignments_tab(student)
