@@ -204,7 +204,7 @@ def grade_assignment(assignment: str, submissions: Path | None = None, out: Path
 def write_autograded(coursedir, tpl: template.Template, result: dict) -> None:
     """The autograded notebook where nbgrader keeps it, with nbgrader's bookkeeping files of the
     submission beside it (as nbgrader autograde copies them); a stale one from an earlier grading goes."""
-    if result["status"] in gradebook.NOT_A_STUDENT:
+    if result["status"] in gradebook.NOT_RECORDED:
         return
     folder = nbgrader_course.assignment_folder(coursedir, coursedir.autograded_directory,
                                                result["student_id"], tpl.assignment)

@@ -30,7 +30,7 @@ class Submission:
     filename: str | None = None
     data: bytes | None = None
     flags: tuple[str, ...] = ()
-    status: str | None = None      # missing | ambiguous | too_large | unreadable | unattributed | duplicate_id
+    status: str | None = None      # not_submitted | missing | ambiguous | too_large | unreadable | unattributed | duplicate_id
     reason: str = ""
     submitted_as: str = ""         # where it came from: the student's folder, or the zip members
     nbgrader_files: dict | None = None  # nbgrader's bookkeeping beside the notebook (NBGRADER_FILES)
@@ -103,6 +103,8 @@ def from_directory(root: Path, assignment: str, notebook: str) -> list[Submissio
         sub.nbgrader_files = kept
         if refused and sub.status == "missing":
             sub.status, sub.reason = "unreadable", f"{refused[0]} is a link or not a regular file: refused"
+        if not folder.is_dir() and sub.status == "missing":  # nbgrader's notion: no folder, no submission
+            sub.status, sub.reason = "not_submitted", f"no {assignment} folder: nothing was submitted for it"
         if not valid_id(sid):
             sub.status, sub.reason = "unattributed", f"the folder name {sid!r} cannot be a student id"
         subs.append(sub)

@@ -5,6 +5,7 @@ Policy for what students send (every case is a recorded result with a reason, ne
 ==========================  ===============================================================
 what arrived                what happens
 ==========================  ===============================================================
+no assignment folder        status ``not_submitted``, score 0 (not in the gradebook, as in nbgrader)
 no notebook                 status ``missing``, score 0
 wrong file name             the only ``.ipynb`` in the folder is graded, flagged; several: ``ambiguous``, 0
 over ``MAX_BYTES``          status ``too_large``, score 0 (never parsed)

@@ -18,8 +18,10 @@ from pathlib import Path
 
 from .outputs import venv_env
 
-# results that name no real student: recorded in grades.csv and results/, never in the gradebook
-NOT_A_STUDENT = ("unattributed", "duplicate_id")
+# Results recorded in grades.csv and results/ but never in the gradebook: a file nobody can be named the
+# sender of, two senders under one id, and a student with no folder for the assignment (for nbgrader, no
+# submission at all: the formgrader lists none and nbgrader export counts the assignment as not submitted).
+NOT_RECORDED = ("unattributed", "duplicate_id", "not_submitted")
 
 
 def register_assignment(assignment: str, root: Path, db_url: str) -> None:
@@ -64,7 +66,7 @@ def record(results: list[dict], template, db_url: str, course_id: str, config=No
     with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush noise
         for result in results:
-            if result["status"] in NOT_A_STUDENT:
+            if result["status"] in NOT_RECORDED:
                 continue
             sid = result["student_id"]
             gb.update_or_create_student(sid)

@@ -93,3 +93,10 @@ def test_two_submitters_mapping_to_one_id_are_flagged_never_merged(tmp_path):
 def test_path_tricks_in_zip_members_stay_names(tmp_path):
     subs = from_zip(tmp_path, {"../../evil_1_2_01_tensors.ipynb": b"x", "/abs/eve/01_tensors/01_tensors.ipynb": b"y"})
     assert sorted(subs) == ["eve", "evil_1"]
+
+
+def test_no_folder_for_the_assignment_is_not_a_submission_an_empty_one_is_missing(tmp_path):
+    (tmp_path / "ann" / "02_autodiff").mkdir(parents=True)  # ann submitted another assignment only
+    (tmp_path / "ben" / A).mkdir(parents=True)              # ben's folder holds no notebook
+    subs = {s.student_id: s for s in collect.from_directory(tmp_path, A, NB)}
+    assert subs["ann"].status == "not_submitted" and subs["ben"].status == "missing"

@@ -429,6 +429,7 @@ def grade_and_feedback(klass, hub, session):
     rows = teacher.inner_text("table")
     teacher.screenshot(path=str(ARTIFACTS / "hub-formgrader-grades.png"))
     assert re.search(r"Lee, Ann.*\b20(\.0)? / 20", rows) or re.search(rf"{ann}.*\b20(\.0)? / 20", rows), rows
+    assert klass.students[1] not in rows, "a student who submitted nothing for it has no submission (as in nbgrader)"
     step("instructor grades with the course's grader, formgrader shows the score")
 
     teacher.goto(f"{base}/formgrader/manage_assignments")
