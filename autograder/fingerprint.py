@@ -19,12 +19,13 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import sysconfig
 from pathlib import Path
 
 from . import __version__, config
+from .sandbox import HELPER_PACKAGE  # the sidebyside the sandbox mounts
 
 PACKAGE = Path(__file__).resolve().parent
-HELPER_PACKAGE = PACKAGE.parent / "course" / "sidebyside"   # what the sandbox mounts (sandbox.HELPER_PACKAGE)
 
 # Results whose status is a failure of the grader (or its machine), never of the submission: a
 # saved one is graded again on the next run, whatever its fingerprint.
@@ -62,8 +63,10 @@ def grader_digest() -> str:
 
 
 def installed() -> list[str]:
-    """``name==version`` of every installed distribution (this Python's environment)."""
-    return sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in importlib.metadata.distributions()
+    """``name==version`` of every distribution installed in this Python's environment (its site-packages,
+    not whatever else happens to be on sys.path, such as a checkout's *.egg-info)."""
+    where = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
+    return sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in importlib.metadata.distributions(path=where)
                    if d.metadata and d.metadata["Name"]})
 
 
