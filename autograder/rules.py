@@ -27,18 +27,20 @@ class InstructorError(RuntimeError):
     """The assignment itself is broken (not a student's fault): stop before grading anyone."""
 
 
-def _meta(cell: dict) -> dict:
+def cell_meta(cell: dict) -> dict:
+    """A cell's nbgrader metadata ({} when it has none)."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return meta if isinstance(meta, dict) else {}
 
 
-def _src(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A cell's source as one string."""
     s = cell.get("source", "")
     return "".join(s) if isinstance(s, list) else s
 
 
 def _label(index: int, cell: dict) -> str:
-    gid = _meta(cell).get("grade_id")
+    gid = cell_meta(cell).get("grade_id")
     return f"cell {gid}" if gid else f"cell #{index + 1}"
 
 
@@ -48,7 +50,7 @@ def problems(nb: dict, *, conventions: bool = True) -> list[str]:
     cells = nb.get("cells", [])
     seen: dict[str, int] = {}
     for i, c in enumerate(cells):
-        m = _meta(c)
+        m = cell_meta(c)
         if not (m.get("grade") or m.get("solution") or m.get("locked") or m.get("task")):
             continue
         gid = m.get("grade_id")
@@ -58,18 +60,18 @@ def problems(nb: dict, *, conventions: bool = True) -> list[str]:
             found.append(f"cell {gid}: grade_id used twice (cells #{seen[gid] + 1} and #{i + 1})")
         else:
             seen[gid] = i
-    tests = [(i, c) for i, c in enumerate(cells) if _meta(c).get("grade") and c.get("cell_type") == "code"]
+    tests = [(i, c) for i, c in enumerate(cells) if cell_meta(c).get("grade") and c.get("cell_type") == "code"]
     if not tests:
         found.append("the notebook has no graded test cell")
     owner: dict[str, str] = {}
     for i, c in tests:
-        m, label = _meta(c), _label(i, c)
+        m, label = cell_meta(c), _label(i, c)
         if not (isinstance(m.get("points"), (int, float)) and m["points"] > 0):
             found.append(f"{label}: a graded test cell must be worth points > 0")
         if not m.get("locked"):
             found.append(f"{label}: a graded test cell must be read-only (locked)")
         try:
-            specs = checks.parse_test_cell(_src(c))
+            specs = checks.parse_test_cell(cell_source(c))
         except checks.CheckRuleError as e:
             found.append(f"{label}: {e}")
             continue
@@ -83,10 +85,10 @@ def problems(nb: dict, *, conventions: bool = True) -> list[str]:
                 found.append(f"{label}: check name {name!r} is also used in {first}; names must be unique "
                              "across the notebook")
     for i, c in enumerate(cells):
-        m = _meta(c)
+        m = cell_meta(c)
         # (a Markdown answer is replaced whole by nbgrader: it needs no markers)
         if (m.get("solution") and c.get("cell_type") == "code"
-                and not ("### BEGIN SOLUTION" in _src(c) and "### END SOLUTION" in _src(c))):
+                and not ("### BEGIN SOLUTION" in cell_source(c) and "### END SOLUTION" in cell_source(c))):
             found.append(f"{_label(i, c)}: a code answer cell needs ### BEGIN SOLUTION / ### END SOLUTION")
         if c.get("cell_type") == "code" and not m.get("solution") and not m.get("locked"):
             found.append(f"{_label(i, c)}: every code cell that is not an answer must be read-only (locked)")
@@ -98,7 +100,7 @@ def problems(nb: dict, *, conventions: bool = True) -> list[str]:
 def _conventions(nb: dict, tests: list) -> list[str]:
     found, exercises = [], {}
     for _, c in tests:
-        gid = str(_meta(c).get("grade_id", ""))
+        gid = str(cell_meta(c).get("grade_id", ""))
         match = re.match(r"test_(q\d+)_", gid)
         if not match:
             found.append(f"cell {gid}: a test grade_id reads test_qN_what_pytorch (or _tensorflow, _parity)")
@@ -109,9 +111,9 @@ def _conventions(nb: dict, tests: list) -> list[str]:
         if not (split or any(g.endswith("_parity") for g in gids)):
             found.append(f"cell {gids[0]}: exercise {q} must grade its PyTorch and TensorFlow parts in separate "
                          f"cells (test_{q}_..._pytorch, test_{q}_..._tensorflow) or be a parity exercise (_parity)")
-    if not any(str(_meta(c).get("grade_id", "")).endswith("_parity") for _, c in tests):
+    if not any(str(cell_meta(c).get("grade_id", "")).endswith("_parity") for _, c in tests):
         found.append("the notebook needs a cross-framework parity exercise (a test cell test_qN_..._parity)")
-    if tests and not any("### BEGIN HIDDEN TESTS" in _src(c) for _, c in tests):
+    if tests and not any("### BEGIN HIDDEN TESTS" in cell_source(c) for _, c in tests):
         found.append("the notebook needs hidden tests (### BEGIN HIDDEN TESTS in a test cell)")
     if len(exercises) < MIN_EXERCISES:
         found.append(f"the notebook needs at least {MIN_EXERCISES} exercises, found {sorted(exercises)}")

@@ -22,7 +22,7 @@ import numpy as np
 from . import checks, handback, rules
 from .config import RunLimits, SandboxLimits
 from .kernel import run_cells
-from .rules import InstructorError
+from .rules import InstructorError, cell_meta, cell_source
 
 ROOT = Path(__file__).resolve().parents[1]
 __all__ = ["InstructorError", "Template", "TestCell", "load", "run_reference", "set_reference"]
@@ -57,7 +57,7 @@ class Template:
     def manual_points(self) -> dict[str, float]:
         """Cells graded by hand in the formgrader: written answers, manually graded code, tasks."""
         return {m["grade_id"]: float(m.get("points", 0)) for c in self.release_cells
-                if (m := _meta(c)).get("grade_id") and (m.get("task") or (m.get("grade") and m.get("solution")))}
+                if (m := cell_meta(c)).get("grade_id") and (m.get("task") or (m.get("grade") and m.get("solution")))}
 
     @property
     def auto_max_score(self) -> float:
@@ -67,24 +67,6 @@ class Template:
     def max_score(self) -> float:
         """As nbgrader counts it: autograded tests and what is graded by hand."""
         return self.auto_max_score + sum(self.manual_points.values())
-
-
-def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def _src(cell) -> str:
-    s = cell.get("source", "")
-    return "".join(s) if isinstance(s, list) else s
-
-
-def _files_digest(folder: Path) -> bytes:
-    """Every file under ``folder`` (names and bytes): the release notebook and its data files."""
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.digest()
 
 
 def load(assignment: str, root: Path = ROOT, conventions: bool = True) -> Template:
@@ -103,10 +85,10 @@ def load(assignment: str, root: Path = ROOT, conventions: bool = True) -> Templa
     except ValueError as e:
         raise InstructorError(f"source/{assignment}/{name} or its release is not a readable notebook: {e}") from None
     rules.validate(source, conventions=conventions, where=f"source/{assignment}/{name}")
-    source_by_id = {_meta(c)["grade_id"]: c for c in source["cells"] if _meta(c).get("grade_id")}
-    graded = {gid for gid, c in source_by_id.items() if _meta(c).get("grade") or _meta(c).get("solution")}
-    in_release = {_meta(c).get("grade_id") for c in release["cells"]
-                  if _meta(c).get("grade") or _meta(c).get("solution")}
+    source_by_id = {cell_meta(c)["grade_id"]: c for c in source["cells"] if cell_meta(c).get("grade_id")}
+    graded = {gid for gid, c in source_by_id.items() if cell_meta(c).get("grade") or cell_meta(c).get("solution")}
+    in_release = {cell_meta(c).get("grade_id") for c in release["cells"]
+                  if cell_meta(c).get("grade") or cell_meta(c).get("solution")}
     if graded != in_release:
         stale = sorted(graded ^ in_release)
         raise InstructorError(f"cell {stale[0]}: release/{assignment}/{name} and the source disagree on the graded "
@@ -115,27 +97,30 @@ def load(assignment: str, root: Path = ROOT, conventions: bool = True) -> Templa
     for c in release["cells"]:
         if c["cell_type"] != "code":
             continue
-        m = _meta(c)
+        m = cell_meta(c)
         gid = m.get("grade_id")
         if m.get("solution"):
-            cells.append({"kind": "answer", "grade_id": gid, "code": _src(c), "original": _src(c)})
+            cells.append({"kind": "answer", "grade_id": gid, "code": cell_source(c), "original": cell_source(c)})
         elif m.get("grade"):
-            full = _src(source_by_id[gid])
+            full = cell_source(source_by_id[gid])
             try:
                 specs = checks.parse_test_cell(full)
-                visible = {s.name for s in checks.parse_test_cell(_src(c))}
+                visible = {s.name for s in checks.parse_test_cell(cell_source(c))}
             except checks.CheckRuleError as e:
                 raise InstructorError(f"cell {gid}: {e}") from None
             tests[gid] = TestCell(gid, float(m.get("points", 0)), specs, visible, checks.sandbox_source(full))
-            cells.append({"kind": "test", "grade_id": gid, "code": tests[gid].code, "original": _src(c)})
+            cells.append({"kind": "test", "grade_id": gid, "code": tests[gid].code, "original": cell_source(c)})
         else:
-            cells.append({"kind": "fixed", "grade_id": gid, "code": _src(c), "original": _src(c)})
+            cells.append({"kind": "fixed", "grade_id": gid, "code": cell_source(c), "original": cell_source(c)})
     # Everything a worker needs travels as content, never as a path: a Dask worker on another host
     # has no copy of the course.
     files = {str(p.relative_to(release_path.parent)): p.read_bytes()
              for p in sorted(release_path.parent.rglob("*")) if p.is_file() and p != release_path}
-    digest = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode() + notebooks[0].read_bytes()
-                            + _files_digest(release_path.parent)).hexdigest()[:16]
+    h = hashlib.sha256(json.dumps([cells, name], sort_keys=True).encode() + notebooks[0].read_bytes()
+                       + release_path.read_bytes())
+    for path, data in files.items():  # the release notebook and every data file beside it
+        h.update(path.encode() + b"\0" + data + b"\0")
+    digest = h.hexdigest()[:16]
     tpl = Template(assignment, name, cells, tests, files, str(root), digest,
                    release_cells=release["cells"], metadata=release.get("metadata", {}))
     tpl.reference_codes = reference_codes(tpl, source)
@@ -144,7 +129,7 @@ def load(assignment: str, root: Path = ROOT, conventions: bool = True) -> Templa
 
 def reference_codes(template: Template, source: dict) -> list[str]:
     """The instructor's notebook as the grader runs it: solutions in, every check handing back both sides."""
-    by_id = {_meta(c)["grade_id"]: _src(c) for c in source["cells"] if _meta(c).get("grade_id")}
+    by_id = {cell_meta(c)["grade_id"]: cell_source(c) for c in source["cells"] if cell_meta(c).get("grade_id")}
     codes = []
     for cell in template.cells:
         if cell["kind"] == "answer":
