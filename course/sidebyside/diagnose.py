@@ -215,6 +215,7 @@ class _Call:
     kwargs: dict = field(default_factory=dict)
     has_child: bool = False
     activation: object = None   # a Keras fused activation function
+    buffers: dict = field(default_factory=dict)  # a PyTorch module's own buffers before the call
     parent: object = None       # the Keras layer a fused activation belongs to
 
 
@@ -237,7 +238,8 @@ def _torch_calls(model, inputs) -> list[_Call]:
         name = name if seen[name] == 1 else f"{name}#{seen[name]}"
         if stack:
             stack[-1].has_child = True
-        stack.append(_Call(name, module, type(module).__name__, tuple(args) + tuple(kwargs.values())))
+        stack.append(_Call(name, module, type(module).__name__, tuple(args) + tuple(kwargs.values()),
+                           buffers={n: b.detach().clone() for n, b in module.named_buffers(recurse=False)}))
 
     def post(module, args, kwargs, output):
         call = stack.pop()
@@ -459,6 +461,8 @@ def _mode_suspect(ctx: _Context):
         return None
     twin = copy.deepcopy(ctx.t.obj).train(k_mode)
     with torch.no_grad():
+        for name, value in ctx.t.buffers.items():       # the statistics it had before this pass
+            getattr(twin, name).copy_(value)
         again = to_numpy(_first_tensor(twin(torch.as_tensor(ctx.x_t))))
     confirmed = ctx.matches(ctx.to_keras(again))
     side = "PyTorch" if t_mode else "Keras"
