@@ -208,6 +208,11 @@ def test_unbiased_running_variance_is_named():
     report = sbs.diagnose(pt.train(), tf, data(6, 4), training=True)
     assert_named(report, dg.UNBIASED_VARIANCE, at=1)
     assert "n=6" in report.suspects[0].evidence
+    for _ in range(2):                                       # after training steps, seen in inference mode
+        batch = data(6, 4)
+        pt(torch.from_numpy(batch))
+        tf(batch, training=True)
+    assert_named(sbs.diagnose(pt.eval(), tf, data(6, 4)), dg.UNBIASED_VARIANCE, at=1, confirmed=False)
 
 
 def test_batchnorm_left_in_training_mode_is_named():

@@ -526,6 +526,16 @@ def _check_batchnorm(ctx: _Context) -> list[Suspect]:
             "stores the unbiased batch variance, Keras the biased one (both normalize with the biased one)",
             "nothing to port: compare running variances up to n/(n-1), or copy the statistics after training",
             confirmed))
+    t_var, k_var = to_numpy(bn.running_var), to_numpy(kl.moving_variance)
+    if not found and mean_ok and not var_ok and np.all(t_var >= k_var) and int(bn.num_batches_tracked) > 0:
+        ctx.checked.append("state: running means agree, PyTorch's running variances are the larger ones")
+        found.append(Suspect(
+            UNBIASED_VARIANCE,
+            f"the running means agree and only the variances differ, PyTorch's larger, after "
+            f"{int(bn.num_batches_tracked)} training-mode batches in PyTorch: PyTorch's updates mix in the "
+            "unbiased batch variance (n/(n-1)), Keras's the biased one (diagnose one training step with "
+            "training=True to confirm it)",
+            "nothing to port: a tolerance for n/(n-1), or copy the statistics after training"))
     if not found and (not mean_ok or not var_ok):
         found.append(Suspect(WEIGHTS_DIFFER, "the running statistics differ and the settings agree: "
                              "were they copied (sbs.batchnorm_to_keras)?", "sbs.batchnorm_to_keras(bn, keras_bn)"))
