@@ -380,3 +380,18 @@ def test_reshapes_are_left_out_when_counts_differ_and_a_mapping_pairs_by_name():
     assert report.suspects[0].bug == dg.INPUTS_DIFFER, str(report)
     with pytest.raises(ValueError, match="no Keras layer 'nope'"):
         sbs.diagnose(pt, tf, x, mapping={"fc2": "nope"})
+
+
+def test_a_keras_activation_layer_an_inplace_relu_and_a_transformer_layer_are_recorded():
+    torch.manual_seed(0)
+    pt = nn.Sequential(nn.Linear(4, 4), nn.ReLU(inplace=True), nn.Linear(4, 4), nn.GELU(approximate="tanh")).eval()
+    tf = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(4),
+                           keras.layers.Activation("gelu")])                 # exact GELU
+    sbs.linear_to_dense(pt[0], tf.layers[0])
+    sbs.linear_to_dense(pt[2], tf.layers[1])
+    report = sbs.diagnose(pt, tf, data(32, 4, scale=3.0))
+    assert report.rows[0].matches and report.rows[1].matches    # the Linear's output before the in-place ReLU
+    assert_named(report, dg.GELU_APPROXIMATION, at=3)
+    encoder = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True).eval()
+    calls = dg._torch_calls(encoder, (torch.from_numpy(data(2, 3, 8)),))
+    assert [c.kind for c in calls][:2] == ["MultiheadAttention", "Dropout"] and len(calls) == 8  # every submodule

@@ -225,6 +225,14 @@ def _first_tensor(value):
     return value
 
 
+def _snapshot(value):
+    """A NumPy copy of the first tensor in ``value`` (an in-place op such as ``nn.ReLU(inplace=True)``
+    would otherwise rewrite a recorded output), as a 1-tuple for inputs."""
+    first = _first_tensor(value)
+    copied = None if first is None or not hasattr(first, "detach") else to_numpy(first).copy()
+    return (copied,) if isinstance(value, tuple) else copied
+
+
 def _torch_calls(model, inputs) -> list[_Call]:
     import torch
 
@@ -238,20 +246,20 @@ def _torch_calls(model, inputs) -> list[_Call]:
         name = name if seen[name] == 1 else f"{name}#{seen[name]}"
         if stack:
             stack[-1].has_child = True
-        stack.append(_Call(name, module, type(module).__name__, tuple(args) + tuple(kwargs.values()),
+        stack.append(_Call(name, module, type(module).__name__, _snapshot(tuple(args) + tuple(kwargs.values())),
                            buffers={n: b.detach().clone() for n, b in module.named_buffers(recurse=False)}))
 
     def post(module, args, kwargs, output):
         call = stack.pop()
-        call.output = output
+        call.output = _snapshot(output)
         done.append(call)
 
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(pre, with_kwargs=True))
         handles.append(m.register_forward_hook(post, with_kwargs=True))
     try:
-        with torch.no_grad():
-            model(*inputs)
+        with torch.enable_grad():   # grad on: PyTorch's fused inference fast paths (attention, transformer
+            model(*inputs)          # layers) would otherwise skip the submodules
     finally:
         for h in handles:
             h.remove()
@@ -330,7 +338,10 @@ def _keras_calls(model, inputs, training: bool) -> list[_Call]:
     else:
         walk(model)
     try:
-        model(*inputs, training=training)
+        if len(inputs) > 1 and not single:
+            model(list(inputs), training=training)     # a model with several inputs takes a list
+        else:
+            model(*inputs, training=training)          # a layer takes them as arguments (MHA: query, value)
     finally:
         for layer in wrapped:
             object.__delattr__(layer, "call")
