@@ -395,3 +395,24 @@ def test_a_keras_activation_layer_an_inplace_relu_and_a_transformer_layer_are_re
     encoder = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True).eval()
     calls = dg._torch_calls(encoder, (torch.from_numpy(data(2, 3, 8)),))
     assert [c.kind for c in calls][:2] == ["MultiheadAttention", "Dropout"] and len(calls) == 8  # every submodule
+
+
+class MaskedSelfAttention(SelfAttention):
+    def forward(self, x, mask):
+        return self.mha(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+
+def test_an_attention_mask_passed_as_is_is_named():
+    torch.manual_seed(0)
+    pt = MaskedSelfAttention().eval()
+    _, tf_plain = attention_pair()
+    pt.load_state_dict(attention_pair()[0].state_dict())
+    x_in, m_in = keras.Input((5, 8)), keras.Input((5, 5), dtype="bool")
+    mha = tf_plain.layers[-1]
+    tf = keras.Model([x_in, m_in], mha(x_in, x_in, attention_mask=m_in))
+    x = data(2, 5, 8)
+    causal = np.triu(np.ones((5, 5), bool), k=1)               # PyTorch: True = do not attend
+    keep = np.broadcast_to(~causal, (2, 5, 5))
+    assert_no_divergence(sbs.diagnose(pt, tf, (x, causal), keras_x=(x, keep)))
+    report = sbs.diagnose(pt, tf, (x, causal), keras_x=(x, np.broadcast_to(causal, (2, 5, 5))))
+    assert_named(report, dg.ATTENTION_MASK, at=0)

@@ -114,6 +114,7 @@ MISSING_BIAS = "missing bias"
 GELU_APPROXIMATION = "GELU exact vs tanh approximation"
 ACTIVATION = "different activation"
 ATTENTION_LAYOUT = "attention weight layout"
+ATTENTION_MASK = "attention mask meaning (attend vs mask out)"
 WEIGHTS_DIFFER = "weights differ"
 INPUTS_DIFFER = "inputs differ"
 UNEXPLAINED = "unexplained"
@@ -216,6 +217,7 @@ class _Call:
     has_child: bool = False
     activation: object = None   # a Keras fused activation function
     buffers: dict = field(default_factory=dict)  # a PyTorch module's own buffers before the call
+    arguments: dict = field(default_factory=dict)  # a PyTorch call's arguments by name (masks, flags)
     parent: object = None       # the Keras layer a fused activation belongs to
 
 
@@ -233,6 +235,15 @@ def _snapshot(value):
     return (copied,) if isinstance(value, tuple) else copied
 
 
+def _bound(module, args, kwargs) -> dict:
+    import inspect
+
+    try:
+        return dict(inspect.signature(module.forward).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        return dict(kwargs)
+
+
 def _torch_calls(model, inputs) -> list[_Call]:
     import torch
 
@@ -247,7 +258,8 @@ def _torch_calls(model, inputs) -> list[_Call]:
         if stack:
             stack[-1].has_child = True
         stack.append(_Call(name, module, type(module).__name__, _snapshot(tuple(args) + tuple(kwargs.values())),
-                           buffers={n: b.detach().clone() for n, b in module.named_buffers(recurse=False)}))
+                           buffers={n: b.detach().clone() for n, b in module.named_buffers(recurse=False)},
+                           arguments=_bound(module, args, kwargs)))
 
     def post(module, args, kwargs, output):
         call = stack.pop()
@@ -895,6 +907,48 @@ def _check_dropout(ctx: _Context) -> list[Suspect]:
     return []
 
 
+def _mask_suspects(ctx: _Context) -> list[Suspect]:
+    """PyTorch's boolean masks say True = do NOT attend; Keras's attention_mask says True (1) = attend."""
+    t_args, k_args = ctx.t.arguments, ctx.k.kwargs
+    ctx.checked.append("masks: attn_mask / key_padding_mask vs attention_mask; is_causal vs use_causal_mask")
+    found = []
+    if bool(t_args.get("is_causal")) != bool(k_args.get("use_causal_mask")):
+        found.append(Suspect(ATTENTION_MASK, f"PyTorch is_causal={bool(t_args.get('is_causal'))}, Keras "
+                             f"use_causal_mask={bool(k_args.get('use_causal_mask'))}",
+                             "use a causal mask on both sides (nn.MultiheadAttention needs attn_mask with is_causal)"))
+    k_mask = k_args.get("attention_mask")
+    if k_mask is None:
+        return found
+    k_mask = to_numpy(k_mask).astype(bool)
+    t_keep = np.ones(k_mask.shape, bool)
+    seen = False
+    for name in ("attn_mask", "key_padding_mask"):
+        m = t_args.get(name)
+        if m is None:
+            continue
+        m = to_numpy(m)
+        if m.dtype != bool:
+            continue                      # a float mask is added to the scores: not a yes/no mask
+        seen = True
+        if name == "key_padding_mask":
+            m = m[:, None, :]
+        try:
+            t_keep &= ~np.broadcast_to(m, k_mask.shape)
+        except ValueError:
+            return found
+    if seen and not np.array_equal(t_keep, k_mask) and np.array_equal(~t_keep, k_mask):
+        try:
+            again = to_numpy(_first_tensor(ctx.k.obj(*ctx.k.inputs, **dict(k_args, attention_mask=t_keep))))
+            confirmed = ctx.matches_torch(again)
+        except Exception:  # noqa: BLE001 - a candidate that cannot run is simply not confirmed
+            confirmed = False
+        found.append(Suspect(ATTENTION_MASK, "Keras's attention_mask is PyTorch's boolean mask as is: PyTorch's "
+                             "True means 'do not attend', Keras's True means 'attend'; re-running Keras with the "
+                             f"mask negated {'matches' if confirmed else 'does not match'} PyTorch",
+                             "attention_mask = ~torch_mask (logical not)", confirmed))
+    return found
+
+
 def _check_attention(ctx: _Context) -> list[Suspect]:
     mha, kl = ctx.t.obj, ctx.k.obj
     found = []
@@ -903,7 +957,8 @@ def _check_attention(ctx: _Context) -> list[Suspect]:
         found.append(Suspect(BATCH_FIRST, "nn.MultiheadAttention(batch_first=False) reads (L, N, E) but got the "
                              "same (N, L, E) array as Keras", "nn.MultiheadAttention(..., batch_first=True)"))
         return found
-    if getattr(mha, "in_proj_weight", None) is None:
+    found.extend(_mask_suspects(ctx))
+    if found or getattr(mha, "in_proj_weight", None) is None:
         return found
     e = mha.embed_dim
     w_q, w_k, w_v = np.split(to_numpy(mha.in_proj_weight), 3, axis=0)
@@ -977,6 +1032,12 @@ def _inputs_differ(ctx: _Context, index: int) -> list[Suspect]:
 
 # --- the entry point ----------------------------------------------------------------------------------
 
+def _as_input(value) -> np.ndarray:
+    """NumPy, floats as float32; booleans and integers (masks, token ids) keep their type."""
+    a = np.asarray(to_numpy(value))
+    return a.astype(np.float32) if a.dtype.kind == "f" else a
+
+
 def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
@@ -1021,11 +1082,11 @@ def diagnose(torch_model, keras_model, x, *, keras_x=None, mapping: dict | None 
     See the module's docstring for the pairing, the layouts and the bugs it names."""
     import torch
 
-    x_t = tuple(np.asarray(to_numpy(v), np.float32) for v in _as_tuple(x))
+    x_t = tuple(_as_input(v) for v in _as_tuple(x))
     saved = _state(torch_model, keras_model)
     try:
         t_calls = _torch_calls(torch_model, tuple(torch.as_tensor(v) for v in x_t))
-        x_k = tuple(np.asarray(to_numpy(v), np.float32) for v in _as_tuple(keras_x)) if keras_x is not None \
+        x_k = tuple(_as_input(v) for v in _as_tuple(keras_x)) if keras_x is not None \
             else _keras_layout(x_t, t_calls, keras_model)
         # the state each BatchNorm had before the pass (for the candidate re-runs)
         before = {id(layer): {"moving_mean": to_numpy(layer.moving_mean).copy(),
