@@ -47,7 +47,7 @@ def versions() -> dict[str, str]:
 
 
 __all__ = [
-    "THREADS", "Diagnosis", "ParityError", "Suspect", "captured_warnings", "diagnose", "ParityReport", "assert_parity", "batchnorm_to_keras",
-    "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch", "dense_to_linear",
-    "linear_to_dense", "seed_everything", "to_numpy", "torch_device", "versions",
+    "THREADS", "Diagnosis", "ParityError", "Suspect", "captured_warnings", "diagnose", "ParityReport",
+    "assert_parity", "batchnorm_to_keras", "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch",
+    "dense_to_linear", "linear_to_dense", "seed_everything", "to_numpy", "torch_device", "versions",
 ]

@@ -1,87 +1,106 @@
 """A parity debugger: run a PyTorch model and its Keras port layer by layer and name the bug.
 
 When two models disagree, "max error 0.3" tells you nothing. ``diagnose`` runs both models on
-the same input, records every layer's input and output, compares them in order, stops at the
-first layer whose outputs diverge, and names the likely convention bug from what it sees there::
+the same input, records every layer's input and output, compares them pair by pair, stops at the
+first pair whose outputs diverge, and names the likely convention bug from what it sees there.
+Introduced in ``course/03_models.ipynb`` (Flatten order) and ``course/04_layers.ipynb`` (BatchNorm
+momentum)::
 
     report = sbs.diagnose(torch_model, keras_model, x)   # x in PyTorch's layout (NCHW for images)
-    print(report)                                        # one row per layer, then the suspects
-    report.first_divergence    # None when every layer matches, else the row index
-    report.layer               # "fc (Linear) <-> dense (Dense)"
-    report.max_abs_error       # at that layer
-    report.suspects            # [Suspect(bug=..., evidence=..., fix=..., confirmed=...)]
-    report.checked             # what was checked at that layer
+    print(report)                  # a row per layer pair (max error or a check mark), then the suspects
+    report.first_divergence        # None when every pair matches, else the index of the first bad row
+    report.layer                   # e.g. "3 (Linear) <-> logits (Dense)"
+    report.max_abs_error           # at that pair
+    report.suspects                # [Suspect(bug, evidence, fix, confirmed)], the confirmed ones first
+    report.suspects[0].bug         # e.g. "Flatten order (NCHW vs NHWC)": one of the names below
+    report.checked                 # what was checked at that pair, in words
+    report.ok, report.bugs, report.rows
 
 Signature::
 
-    diagnose(torch_model, keras_model, x, *, keras_x=None, mapping=None, training=False,
-             rtol=1e-4, atol=1e-5) -> Diagnosis
+    sbs.diagnose(torch_model, keras_model, x, *, keras_x=None, mapping=None, training=False,
+                 rtol=1e-4, atol=1e-5) -> sbs.Diagnosis
 
-* ``torch_model``: any ``nn.Module``. Its *leaf* modules (those that call no other module) are
-  recorded with forward hooks in call order; its mode is left as you set it (``train()`` or
-  ``eval()``): a mode that differs from Keras's is one of the bugs it names.
-* ``keras_model``: a ``keras.Model`` (Sequential, functional or subclassed) or a single layer,
-  built. Its leaf layers are recorded in call order while ``keras_model(keras_x, training=training)``
-  runs. Recurrent layers (``LSTM``, ``GRU``, ``SimpleRNN``, ``Bidirectional``) and
+* ``torch_model``: any ``nn.Module``. Its *leaf* calls (modules that call no other module) are
+  recorded with forward hooks, in call order, with grad enabled (so that PyTorch's fused
+  inference fast paths, which skip submodules, are not taken). Its mode is left as you set it
+  (``train()`` / ``eval()``): a mode that differs from Keras's is one of the bugs it names.
+* ``keras_model``: a built ``keras.Model`` (Sequential, functional or subclassed) or a single
+  layer. Its leaf layers are recorded in call order while ``keras_model(keras_x, training=training)``
+  runs (several inputs go in as a list; a single layer takes them as arguments, e.g.
+  ``MultiHeadAttention(query, value)``). ``LSTM``, ``GRU``, ``SimpleRNN``, ``Bidirectional`` and
   ``MultiHeadAttention`` count as one layer each, as in PyTorch. A ``Dense``/``Conv`` with an
-  ``activation`` counts as two steps, the layer and ``<name>.activation``, so that it lines up
-  with PyTorch's separate ``nn.ReLU``/``nn.GELU`` modules.
-* ``x``: the PyTorch input (a NumPy array or tensor, or a tuple of them for several inputs).
-  ``keras_x`` defaults to ``x``, moved to channels-last when ``x`` is 4-D and the model starts
-  with a convolution (or the Keras model's input shape asks for it).
-* ``mapping``: ``{torch_module_name: keras_layer_name}`` to pair layers explicitly (names as in
-  ``named_modules()`` and ``layer.name``; ``"<name>.activation"`` for a fused activation).
-  Without it, layers pair by order; when the counts differ, pure reshapes (``Flatten``, ``Reshape``,
-  ``nn.Identity``) are left out of the pairing; when they still differ, a ``ValueError`` lists
-  both sides and asks for a mapping. That, and unusable input, are the only errors: a
-  divergence never raises.
-* Layouts: a pair of outputs is compared as is, or after moving PyTorch's channels last
-  (NCHW/NCL -> NHWC/NLC), after swapping time-major (T, N, F) to batch-first, after reordering a
-  flattened (C, H, W) vector into (H, W, C) order, or at the last time step (a Keras RNN without
-  ``return_sequences``); the table says which layout made them comparable.
-* BatchNorm layers are compared on their running statistics too (after the pass, so a
+  ``activation`` counts as two steps, ``<name>`` and ``<name>.activation``, to line up with
+  PyTorch's separate ``nn.ReLU``/``nn.GELU`` modules.
+* ``x``: the PyTorch input: an array or tensor, or a tuple of them for several inputs (floats
+  become float32; boolean masks and integer ids keep their type). ``keras_x`` defaults to ``x``,
+  moved channels-last when it is 4-D and the Keras model's input shape (or a first convolution)
+  asks for it. Give ``keras_x`` yourself for anything else (time-major sequences, masks).
+* ``mapping``: ``{torch_module_name: keras_layer_name}`` pairs layers explicitly (names as in
+  ``named_modules()`` and ``layer.name``, ``"<name>.activation"`` for a fused activation); only
+  the mapped pairs are compared. Without it, layers pair by order; when the counts differ, pure
+  reshapes (``Flatten``, ``Reshape``, ``nn.Identity``) are left out of the pairing; when they still
+  differ, a ``ValueError`` lists both sides and asks for a mapping. That and unusable input are
+  the only errors: a divergence never raises.
+* ``training``: Keras's ``training`` argument (PyTorch's mode is the module's own flag).
+* Layouts: a pair is compared as is, or after moving PyTorch's channels last (NCHW -> NHWC,
+  NCL -> NLC), after swapping time-major (T, N, F) to batch-first, after reordering a flattened
+  (C, H, W) vector into (H, W, C) order, or at the last time step (a Keras RNN without
+  ``return_sequences``). The table's last column says which layout made them comparable.
+* BatchNorm pairs are also compared on their running statistics after the pass (so a
   ``training=True`` diagnosis catches a momentum or variance-update bug). Both models are left
-  as they were found: buffers and Keras's non-trainable variables are restored afterwards.
+  as found: PyTorch buffers and Keras's non-trainable variables are restored afterwards.
 
-What it names at the first divergent layer, and how (each suspect's ``evidence`` says what it
-checked; ``confirmed`` is True when re-running the layer with the candidate fix made the outputs
-match):
+What it names at the first divergent pair (``Suspect.bug``), and what it checks for it.
+``confirmed=True`` means that re-running the layer with the candidate fix made the outputs match
+(or, for momentum, that the statistics really differ):
 
-==========================================  ===========================================================
-bug (``Suspect.bug``)                        evidence
-==========================================  ===========================================================
-``BatchNorm momentum m vs 1 - m``            momentum settings, running stats vs moving stats
-``BatchNorm epsilon``                        eps vs epsilon; Keras's formula re-run with PyTorch's eps
-``LayerNorm epsilon``                        eps vs epsilon; Keras's formula re-run with PyTorch's eps
-``unbiased vs biased running variance``      running means agree; the update re-run with n/(n-1)
-``training vs inference mode``               ``module.training`` vs Keras's ``training``; re-run in the
-                                             other mode
-``dropout active on both sides``             both in training mode: masks are random in each framework
-``Flatten order (NCHW vs NHWC)``             a Dense after a flatten, kernel rows re-ordered (C,H,W) ->
-                                             (H,W,C) re-run
-``channel order``                            Conv kernel compared against every axis order of the weight;
-                                             inputs that are a reshape instead of a transpose
-``asymmetric 'same' padding``                PyTorch's symmetric padding vs TensorFlow's split; re-run
-                                             with ``F.pad`` to TensorFlow's split
-``LSTM gate order`` / ``GRU gate order``     kernel blocks matched to PyTorch's gates (i,f,g,o / r,z,n);
-                                             the Keras layer re-run with blocks reordered
-``GRU reset_after``                          ``reset_after`` setting; a ``reset_after=True`` twin re-run
-``batch_first``                              ``batch_first`` setting vs the input layout; re-run
-``transposed kernel``                        Dense kernel vs Linear weight and its transpose; re-run
-``missing bias``                             ``use_bias`` / bias values (LSTM: ``bias_ih + bias_hh``)
-``GELU exact vs tanh approximation``         ``approximate`` setting; both formulas on the input
-``different activation``                     each side's output vs relu, tanh, sigmoid, gelu, silu, ...
-``attention weight layout``                  ``in_proj_weight`` blocks vs Keras's query/key/value kernels
-``weights differ`` / ``inputs differ``       the weights (or the layer inputs) compared directly
-==========================================  ===========================================================
+============================================  ======================================================
+``Suspect.bug``                               evidence
+============================================  ======================================================
+``BatchNorm momentum m vs 1 - m``             ``momentum`` vs ``1 - momentum``; running vs moving stats
+``BatchNorm epsilon``                         ``eps`` vs ``epsilon``; Keras's formula re-run with ``eps``
+``LayerNorm epsilon``                         ``eps`` vs ``epsilon``; Keras's formula re-run with ``eps``
+``unbiased vs biased running variance``       means agree, variances do not; the update re-run with
+                                              the unbiased batch variance (``training=True``)
+``training vs inference mode``                ``module.training`` vs Keras's ``training``; the PyTorch
+                                              layer re-run in the other mode (BatchNorm, Dropout)
+``dropout active on both sides``              both in training mode: each framework draws its own mask
+``Flatten order (NCHW vs NHWC)``              a Dense after a flattened map; re-run with its kernel
+                                              rows in (C, H, W) order
+``channel order``                             the Conv kernel vs every axis order of the weight and a
+                                              reshape, re-run; or an input reshaped, not transposed
+``asymmetric 'same' padding``                 PyTorch's symmetric padding vs TensorFlow's split;
+                                              re-run with ``F.pad`` to that split
+``LSTM gate order`` / ``GRU gate order``      each Keras kernel block matched to PyTorch's gates
+                                              (i,f,g,o / r,z,n); Keras re-run with blocks reordered
+``GRU reset_after``                           ``reset_after=False``; a ``reset_after=True`` twin re-run
+``batch_first``                               ``batch_first=False`` fed the batch-first array; re-run
+``transposed kernel``                         Dense kernel vs Linear weight and its transpose; re-run
+``missing bias``                              ``use_bias``, a zero bias, one of an LSTM's two biases;
+                                              re-run with the bias
+``GELU exact vs tanh approximation``          ``nn.GELU(approximate=...)``; both formulas on the input
+``different activation``                      each side's output vs relu, tanh, sigmoid, gelu, silu...
+``attention weight layout``                   ``in_proj_weight``'s q, k, v blocks and ``out_proj`` vs
+                                              Keras's query/key/value/output kernels
+``attention mask meaning (attend vs mask      PyTorch's boolean ``attn_mask``/``key_padding_mask`` vs
+out)``                                        ``attention_mask``; re-run with the mask negated;
+                                              ``is_causal`` vs ``use_causal_mask``
+``weights differ`` / ``inputs differ`` /      the weights or the pair's inputs compared directly;
+``unexplained``                               nothing above explains it
+============================================  ======================================================
 
-Example (chapter 03)::
+The names are plain strings (constants of this module: ``MOMENTUM``, ``FLATTEN_ORDER``, ...;
+``sbs.diagnose`` itself is the function). Examples for recurrent layers, norms and attention::
 
-    report = sbs.diagnose(cnn_pt.eval(), cnn_tf, images_nchw)
-    print(report)
-    assert report.suspects[0].bug == "Flatten order (NCHW vs NHWC)"
+    lstm_pt = nn.LSTM(3, 4, batch_first=True)
+    lstm_tf = keras.layers.LSTM(4, return_sequences=True)   # built, weights ported
+    sbs.diagnose(lstm_pt, lstm_tf, x).suspects[0].bug        # "LSTM gate order" if blocks are mixed up
+    sbs.diagnose(gru_pt, gru_tf, x)                          # "GRU gate order", "GRU reset_after"
+    sbs.diagnose(nn.LayerNorm(8), keras.layers.LayerNormalization(), x)   # "LayerNorm epsilon"
+    sbs.diagnose(block_pt, block_tf, (x, mask), keras_x=(x, keep))        # attention with masks
 
-The text of a report is stable across machines: matching layers print a check mark, never a
+The text of a report is stable across machines: matching pairs print a check mark, never a
 rounding-noise number; diverging ones print their error to two significant digits.
 """
 
@@ -636,7 +655,8 @@ def _check_linear(ctx: _Context) -> list[Suspect]:
             "reorder the kernel rows: weight.reshape(out, C, H, W).transpose(0, 2, 3, 1).reshape(out, -1).T "
             "(or permute to NHWC before flattening in PyTorch)", confirmed))
         return found
-    if kernel.shape == w.shape and _close(kernel, w, ctx.rtol, ctx.atol) and not _close(kernel, w.T, ctx.rtol, ctx.atol):
+    transposed = _close(kernel, w, ctx.rtol, ctx.atol) and not _close(kernel, w.T, ctx.rtol, ctx.atol)
+    if kernel.shape == w.shape and transposed:
         confirmed = ctx.matches_torch(ctx.x_k @ kernel.T + kb)
         ctx.checked.append("candidate: Dense re-run with the transposed kernel")
         found.append(Suspect(
@@ -1112,6 +1132,9 @@ def _walk(pairs, how, x_t, x_k, training, before, rtol, atol) -> Diagnosis:
     rows, first, ctx, chw = [], None, None, None
     for i, (t, k) in enumerate(pairs):
         y_t, y_k = _np(t.output), _np(k.output)
+        if y_t is None or y_k is None:
+            raise ValueError(f"pair #{i}: {t.name} ({t.kind}) or {k.name} ({k.kind}) returned no tensor to compare; "
+                             "leave it out with a mapping")
         err, ok, layout, _ = _compare(y_t, y_k, chw, rtol, atol)
         note = ""
         if hasattr(t.obj, "running_mean") and t.obj.running_mean is not None and hasattr(k.obj, "moving_mean"):
