@@ -416,3 +416,34 @@ def test_an_attention_mask_passed_as_is_is_named():
     assert_no_divergence(sbs.diagnose(pt, tf, (x, causal), keras_x=(x, keep)))
     report = sbs.diagnose(pt, tf, (x, causal), keras_x=(x, np.broadcast_to(causal, (2, 5, 5))))
     assert_named(report, dg.ATTENTION_MASK, at=0)
+
+
+class TokenLSTM(nn.Module):
+    """Chapter 10's shape of model: token ids -> Embedding -> LSTM -> last step -> Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed, self.lstm, self.head = nn.Embedding(10, 3), nn.LSTM(3, 4, batch_first=True), nn.Linear(4, 2)
+
+    def forward(self, ids):
+        out, _ = self.lstm(self.embed(ids))
+        return self.head(out[:, -1])
+
+
+def test_an_embedding_lstm_classifier_on_token_ids_matches_and_a_gate_mixup_is_named():
+    torch.manual_seed(0)
+    pt = TokenLSTM().eval()
+    tf = keras.Sequential([keras.Input((5,), dtype="int64"), keras.layers.Embedding(10, 3), keras.layers.LSTM(4),
+                           keras.layers.Dense(2)])
+    embed, lstm, head = tf.layers
+    embed.embeddings.assign(pt.embed.weight.detach().numpy())
+    w_ih, w_hh = pt.lstm.weight_ih_l0.detach().numpy().T, pt.lstm.weight_hh_l0.detach().numpy().T
+    bias = (pt.lstm.bias_ih_l0 + pt.lstm.bias_hh_l0).detach().numpy()
+    lstm.set_weights([w_ih, w_hh, bias])
+    sbs.linear_to_dense(pt.head, head)
+    ids = RNG.integers(0, 10, size=(3, 5))
+    report = sbs.diagnose(pt, tf, ids)
+    assert_no_divergence(report)
+    assert report.rows[1].layout == "last time step"
+    lstm.set_weights([blocks(w, (0, 1, 3, 2)) for w in (w_ih, w_hh, bias)])   # g and o swapped
+    assert_named(sbs.diagnose(pt, tf, ids), dg.LSTM_GATE_ORDER, at=1)
