@@ -447,3 +447,16 @@ def test_an_embedding_lstm_classifier_on_token_ids_matches_and_a_gate_mixup_is_n
     assert report.rows[1].layout == "last time step"
     lstm.set_weights([blocks(w, (0, 1, 3, 2)) for w in (w_ih, w_hh, bias)])   # g and o swapped
     assert_named(sbs.diagnose(pt, tf, ids), dg.LSTM_GATE_ORDER, at=1)
+
+
+def test_a_divergence_is_reported_even_when_a_check_cannot_run(monkeypatch):
+    pt, tf = mlp_pair()
+    tf.layers[0].kernel.assign(pt[0].weight.detach().numpy())
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dg, "_check_linear", broken)
+    report = sbs.diagnose(pt, tf, data(5, 4))
+    assert report.first_divergence == 0 and report.suspects[0].bug == dg.UNEXPLAINED
+    assert "RuntimeError: boom" in report.suspects[0].evidence

@@ -1158,11 +1158,14 @@ def _walk(pairs, how, x_t, x_k, training, before, rtol, atol) -> Diagnosis:
     if first is None:
         return Diagnosis(rows, None, None, None, rtol=rtol, atol=atol, pairing=how)
     row = rows[first]
-    if ctx.inputs_match:
-        suspects = _checks_for(ctx)
-    else:
-        suspects = _inputs_differ(ctx, first)
-        ctx.checked.insert(0, "inputs of the pair: they differ")
+    try:
+        if ctx.inputs_match:
+            suspects = _checks_for(ctx)
+        else:
+            suspects = _inputs_differ(ctx, first)
+            ctx.checked.insert(0, "inputs of the pair: they differ")
+    except Exception as error:  # noqa: BLE001 - a divergence is reported, never raised
+        suspects = [Suspect(UNEXPLAINED, f"a check could not run on this pair ({type(error).__name__}: {error})")]
     if not suspects:
         suspects = [Suspect(UNEXPLAINED, "none of the checks explains the difference: compare this layer's "
                             "weights and settings by hand", "")]
