@@ -329,6 +329,9 @@ class SelfAttention(nn.Module):
 def attention_pair(transpose=True):
     torch.manual_seed(0)
     pt = SelfAttention().eval()
+    with torch.no_grad():                                   # PyTorch starts its attention biases at zero
+        pt.mha.in_proj_bias.normal_()
+        pt.mha.out_proj.bias.normal_()
     inputs = keras.Input((5, 8))
     tf = keras.Model(inputs, keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)(inputs, inputs))
     mha = tf.layers[-1]
@@ -346,7 +349,7 @@ def test_attention_weight_layout_is_named_and_the_correct_port_matches():
     x = data(2, 5, 8)
     assert_no_divergence(sbs.diagnose(*attention_pair(), x))
     report = sbs.diagnose(*attention_pair(transpose=False), x)
-    assert report.first_divergence == 0 and report.suspects[0].bug == dg.ATTENTION_LAYOUT, str(report)
+    assert_named(report, dg.ATTENTION_LAYOUT, at=0)
     assert "query kernel is the block itself" in report.suspects[0].evidence
 
 
@@ -460,3 +463,21 @@ def test_a_divergence_is_reported_even_when_a_check_cannot_run(monkeypatch):
     report = sbs.diagnose(pt, tf, data(5, 4))
     assert report.first_divergence == 0 and report.suspects[0].bug == dg.UNEXPLAINED
     assert "RuntimeError: boom" in report.suspects[0].evidence
+
+
+def test_attention_biases_and_a_simple_rnn_bias_are_named():
+    x = data(2, 5, 8)
+    pt, tf = attention_pair()
+    tf.layers[-1]._value_dense.bias.assign(np.zeros((2, 4), np.float32))
+    report = sbs.diagnose(pt, tf, x)
+    assert_named(report, dg.MISSING_BIAS, at=0)
+    assert "value bias is all zeros" in report.suspects[0].evidence
+    torch.manual_seed(0)
+    rnn = nn.RNN(3, 4, batch_first=True)
+    simple = keras.layers.SimpleRNN(4, return_sequences=True)
+    simple.build((None, 5, 3))
+    w_ih, w_hh = rnn.weight_ih_l0.detach().numpy().T, rnn.weight_hh_l0.detach().numpy().T
+    simple.set_weights([w_ih, w_hh, (rnn.bias_ih_l0 + rnn.bias_hh_l0).detach().numpy()])
+    assert_no_divergence(sbs.diagnose(rnn, simple, data(2, 5, 3)))
+    simple.set_weights([w_ih, w_hh, rnn.bias_ih_l0.detach().numpy()])          # one of the two biases
+    assert_named(sbs.diagnose(rnn, simple, data(2, 5, 3)), dg.MISSING_BIAS, at=0)

@@ -77,12 +77,12 @@ What it names at the first divergent pair (``Suspect.bug``), and what it checks 
 ``GRU reset_after``                           ``reset_after=False``; a ``reset_after=True`` twin re-run
 ``batch_first``                               ``batch_first=False`` fed the batch-first array; re-run
 ``transposed kernel``                         Dense kernel vs Linear weight and its transpose; re-run
-``missing bias``                              ``use_bias``, a zero bias, one of an LSTM's two biases;
-                                              re-run with the bias
+``missing bias``                              ``use_bias``, a zero bias (Dense, Conv, attention), one
+                                              of an LSTM's/RNN's two biases; re-run with the bias
 ``GELU exact vs tanh approximation``          ``nn.GELU(approximate=...)``; both formulas on the input
 ``different activation``                      each side's output vs relu, tanh, sigmoid, gelu, silu...
 ``attention weight layout``                   ``in_proj_weight``'s q, k, v blocks and ``out_proj`` vs
-                                              Keras's query/key/value/output kernels
+                                              Keras's query/key/value/output kernels; re-run with them
 ``attention mask meaning (attend vs mask      PyTorch's boolean ``attn_mask``/``key_padding_mask`` vs
 out)``                                        ``attention_mask``; re-run with the mask negated;
                                               ``is_causal`` vs ``use_causal_mask``
@@ -748,10 +748,10 @@ def _keras_conv(kl, x, kernel, bias):
         return None
 
 
-_GATES = {"LSTM": ["i", "f", "g", "o"], "GRU": ["r", "z", "n"]}
+_GATES = {"LSTM": ["i", "f", "g", "o"], "GRU": ["r", "z", "n"], "RNN": ["h"]}
 # The PyTorch gate each Keras block holds in a correct port: LSTM i,f,c,o = i,f,g,o; GRU z,r,h = z,r,n.
-_KERAS_ORDER = {"LSTM": [0, 1, 2, 3], "GRU": [1, 0, 2]}
-_KERAS_NAMES = {"LSTM": ["i", "f", "c", "o"], "GRU": ["z", "r", "h"]}
+_KERAS_ORDER = {"LSTM": [0, 1, 2, 3], "GRU": [1, 0, 2], "RNN": [0]}
+_KERAS_NAMES = {"LSTM": ["i", "f", "c", "o"], "GRU": ["z", "r", "h"], "RNN": ["h"]}
 
 
 def _blocks(a: np.ndarray, n: int, axis: int) -> list[np.ndarray]:
@@ -852,13 +852,13 @@ def _check_recurrent(ctx: _Context) -> list[Suspect]:
         want_bias = np.stack([reorder(b_ih), reorder(b_hh)])
     else:
         want_bias = reorder(b_ih + b_hh)
-    ctx.checked.append("bias: " + ("bias_ih + bias_hh summed" if kind == "LSTM" else "[bias_ih, bias_hh] rows"))
+    ctx.checked.append("bias: " + ("[bias_ih, bias_hh] rows" if kind == "GRU" else "bias_ih + bias_hh summed"))
     if want_bias.any() and (bias is None or not _close(bias, want_bias, ctx.rtol, ctx.atol)):
         if bias is None or not bias.any():
             detail = "Keras's layer has no bias" if bias is None else "Keras's bias is all zeros"
-        elif kind == "LSTM" and (_close(bias, reorder(b_ih), ctx.rtol, ctx.atol)
+        elif kind != "GRU" and (_close(bias, reorder(b_ih), ctx.rtol, ctx.atol)
                                   or _close(bias, reorder(b_hh), ctx.rtol, ctx.atol)):
-            detail = "Keras's bias is only one of PyTorch's two biases (bias_ih + bias_hh must be summed)"
+            detail = "Keras's bias is only one of PyTorch's two biases (bias_ih + bias_hh must be summed)"  # LSTM, RNN
         else:
             detail = "Keras's bias is not PyTorch's biases"
         fixed = [kernel, recurrent, want_bias]
@@ -867,7 +867,7 @@ def _check_recurrent(ctx: _Context) -> list[Suspect]:
         ctx.checked.append("candidate: the Keras layer re-run with PyTorch's biases")
         found.append(Suspect(MISSING_BIAS, f"{detail}; re-running Keras with them "
                              f"{'matches' if confirmed else 'does not match'} PyTorch",
-                             "LSTM: bias = bias_ih + bias_hh; GRU (reset_after=True): bias = [bias_ih, bias_hh]",
+                             "LSTM, RNN: bias = bias_ih + bias_hh; GRU (reset_after=True): bias = [bias_ih, bias_hh]",
                              confirmed))
     return found
 
@@ -980,36 +980,73 @@ def _check_attention(ctx: _Context) -> list[Suspect]:
     found.extend(_mask_suspects(ctx))
     if found or getattr(mha, "in_proj_weight", None) is None:
         return found
-    e = mha.embed_dim
-    w_q, w_k, w_v = np.split(to_numpy(mha.in_proj_weight), 3, axis=0)
-    torch_w = {"query": w_q, "key": w_k, "value": w_v}
-    keras_w = {}
-    for part in ("query", "key", "value"):
+    w_blocks = np.split(to_numpy(mha.in_proj_weight), 3, axis=0)
+    b_blocks = np.split(to_numpy(mha.in_proj_bias), 3) if mha.in_proj_bias is not None else [None] * 3
+    parts = ("query", "key", "value")
+    ctx.checked.append("weights: in_proj_weight's q, k, v blocks (and in_proj_bias) vs Keras's query/key/value "
+                       "kernels and biases; out_proj vs Keras's output kernel")
+    fixes = []                                   # (Keras variable, the value a correct port holds)
+    for i, part in enumerate(parts):
         dense = getattr(kl, f"_{part}_dense", None)
-        if dense is not None and getattr(dense, "kernel", None) is not None:
-            keras_w[part] = to_numpy(dense.kernel).reshape(e, -1)
-    ctx.checked.append("weights: in_proj_weight's q, k, v blocks vs Keras's query/key/value kernels "
-                       "(reshaped to (E, E))")
-    for part, k in keras_w.items():
-        t = torch_w[part]
-        if _close(k, t.T, ctx.rtol, ctx.atol):
+        if dense is None or getattr(dense, "kernel", None) is None:
             continue
-        if _close(k, t, ctx.rtol, ctx.atol):
-            why = "is the block itself, not its transpose"
-        else:
-            other = [o for o, w in torch_w.items() if o != part and _close(k, w.T, ctx.rtol, ctx.atol)]
-            why = f"holds the {other[0]} block" if other else "is no block of in_proj_weight"
-        found.append(Suspect(ATTENTION_LAYOUT, f"Keras's {part} kernel {why}: in_proj_weight packs [q; k; v] as "
-                             "(3E, E) blocks of (out, in); Keras's kernel is (E, heads, head_dim) = block.T reshaped",
-                             "kernel = in_proj_weight[i*E:(i+1)*E].T.reshape(E, heads, head_dim)"))
+        k, t = to_numpy(dense.kernel), w_blocks[i]
+        if k.size != t.size:
+            found.append(Suspect(WEIGHTS_DIFFER, f"Keras's {part} kernel has {k.size} numbers, the block {t.size}: "
+                                 "num_heads * key_dim must equal embed_dim"))
+            return found
+        want = t.T.reshape(k.shape)
+        if not _close(k, want, ctx.rtol, ctx.atol):
+            flat = k.reshape(t.shape[1], -1)
+            if _close(flat, t, ctx.rtol, ctx.atol):
+                why = "is the block itself, not its transpose"
+            else:
+                other = [parts[j] for j in range(3) if j != i and _close(flat, w_blocks[j].T, ctx.rtol, ctx.atol)]
+                why = f"holds the {other[0]} block" if other else "is no block of in_proj_weight"
+            found.append(Suspect(ATTENTION_LAYOUT, f"Keras's {part} kernel {why}: in_proj_weight packs [q; k; v] "
+                                 "as (3E, E) blocks of (out, in); Keras's kernel is (E, heads, head_dim) = block.T "
+                                 "reshaped", "kernel = in_proj_weight[i*E:(i+1)*E].T.reshape(E, heads, head_dim)"))
+            fixes.append((dense.kernel, want))
+        bias = getattr(dense, "bias", None)
+        if b_blocks[i] is not None and bias is not None:
+            want_b = b_blocks[i].reshape(bias.shape)
+            if not _close(to_numpy(bias), want_b, ctx.rtol, ctx.atol):
+                zero = not to_numpy(bias).any()
+                found.append(Suspect(MISSING_BIAS if zero else WEIGHTS_DIFFER,
+                                     f"Keras's {part} bias {'is all zeros' if zero else 'differs'}: it is "
+                                     f"in_proj_bias[{i}*E:{i + 1}*E] reshaped to (heads, head_dim)",
+                                     "bias = in_proj_bias[i*E:(i+1)*E].reshape(heads, head_dim)"))
+                fixes.append((bias, want_b))
     out_dense = getattr(kl, "_output_dense", None)
-    if not found and out_dense is not None:
-        k = to_numpy(out_dense.kernel).reshape(-1, e)
-        ctx.checked.append("weights: out_proj.weight vs Keras's output kernel (reshaped to (E, E))")
-        if not _close(k, to_numpy(mha.out_proj.weight).T, ctx.rtol, ctx.atol):
-            found.append(Suspect(ATTENTION_LAYOUT, "Keras's output kernel is not out_proj.weight.T",
-                                 "output kernel = out_proj.weight.T.reshape(heads, head_dim, E)"))
+    if out_dense is not None and getattr(out_dense, "kernel", None) is not None:
+        want = to_numpy(mha.out_proj.weight).T.reshape(out_dense.kernel.shape)
+        if not _close(to_numpy(out_dense.kernel), want, ctx.rtol, ctx.atol):
+            found.append(Suspect(ATTENTION_LAYOUT, "Keras's output kernel is not out_proj.weight.T reshaped to "
+                                 "(heads, head_dim, E)", "output kernel = out_proj.weight.T.reshape(heads, head_dim, E)"))
+            fixes.append((out_dense.kernel, want))
+    if fixes:
+        confirmed = _rerun_with(ctx, fixes)
+        ctx.checked.append("candidate: the Keras layer re-run with PyTorch's blocks in its layout")
+        for suspect in found:
+            suspect.confirmed = confirmed
+            suspect.evidence += (f"; re-running Keras with PyTorch's blocks in Keras's layout "
+                                 f"{'matches' if confirmed else 'does not match'} PyTorch")
     return found
+
+
+def _rerun_with(ctx: _Context, fixes) -> bool:
+    """Assign the candidate values, re-run the Keras layer on its recorded inputs, put the values back."""
+    saved = [(v, np.array(to_numpy(v))) for v, _ in fixes]
+    try:
+        for v, value in fixes:
+            v.assign(np.asarray(value, np.float32))
+        again = to_numpy(_first_tensor(ctx.k.obj(*ctx.k.inputs, **ctx.k.kwargs)))
+        return ctx.matches_torch(again)
+    except Exception:  # noqa: BLE001 - a candidate that cannot run is simply not confirmed
+        return False
+    finally:
+        for v, value in saved:
+            v.assign(value)
 
 
 def _checks_for(ctx: _Context) -> list[Suspect]:
