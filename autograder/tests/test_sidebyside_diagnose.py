@@ -459,7 +459,7 @@ def test_a_divergence_is_reported_even_when_a_check_cannot_run(monkeypatch):
     def broken(ctx):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(dg, "_check_linear", broken)
+    monkeypatch.setattr(sys.modules["sidebyside.diagnose_checks"], "_check_linear", broken)
     report = sbs.diagnose(pt, tf, data(5, 4))
     assert report.first_divergence == 0 and report.suspects[0].bug == dg.UNEXPLAINED
     assert "RuntimeError: boom" in report.suspects[0].evidence
