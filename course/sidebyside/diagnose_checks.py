@@ -680,7 +680,8 @@ def _check_attention(ctx: _Context) -> list[Suspect]:
         want = to_numpy(mha.out_proj.weight).T.reshape(out_dense.kernel.shape)
         if not _close(to_numpy(out_dense.kernel), want, ctx.rtol, ctx.atol):
             found.append(Suspect(ATTENTION_LAYOUT, "Keras's output kernel is not out_proj.weight.T reshaped to "
-                                 "(heads, head_dim, E)", "output kernel = out_proj.weight.T.reshape(heads, head_dim, E)"))
+                                 "(heads, head_dim, E)",
+                                 "output kernel = out_proj.weight.T.reshape(heads, head_dim, E)"))
             fixes.append((out_dense.kernel, want))
     if fixes:
         confirmed = _rerun_with(ctx, fixes)
