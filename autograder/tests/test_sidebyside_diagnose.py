@@ -481,3 +481,22 @@ def test_attention_biases_and_a_simple_rnn_bias_are_named():
     assert_no_divergence(sbs.diagnose(rnn, simple, data(2, 5, 3)))
     simple.set_weights([w_ih, w_hh, rnn.bias_ih_l0.detach().numpy()])          # one of the two biases
     assert_named(sbs.diagnose(rnn, simple, data(2, 5, 3)), dg.MISSING_BIAS, at=0)
+
+
+def test_batchnorm_statistics_that_were_never_copied_are_named_weights_differ():
+    pt, tf = bn_pair()
+    tf.layers[1].moving_mean.assign(np.zeros(4, np.float32))        # settings agree, statistics do not
+    report = sbs.diagnose(pt.eval(), tf, data(8, 4))
+    assert report.first_divergence == 1 and report.suspects[0].bug == dg.WEIGHTS_DIFFER, str(report)
+    assert "batchnorm_to_keras" in report.suspects[0].fix
+
+
+def test_every_bug_name_is_exercised_by_a_test_of_this_file():
+    from pathlib import Path
+
+    checks = sys.modules["sidebyside.diagnose_checks"]
+    names = [n for n, v in vars(checks).items() if n.isupper() and isinstance(v, str)]
+    assert len(names) >= 20
+    source = Path(__file__).read_text()
+    body = source.split("def test_every_bug_name_is_exercised")[0]
+    assert [n for n in names if f"dg.{n}" not in body] == []
