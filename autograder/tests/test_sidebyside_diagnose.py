@@ -83,6 +83,7 @@ def test_gelu_exact_vs_tanh_approximation_is_named():
     report = sbs.diagnose(pt, tf, x)
     assert_named(report, dg.GELU_APPROXIMATION, at=1)
     assert "approximate='none'" in report.suspects[0].evidence
+    assert "nn.GELU(approximate='tanh')" in report.suspects[0].fix and "approximate=False" in report.suspects[0].fix
 
 
 def test_a_different_activation_is_named():
@@ -381,6 +382,7 @@ def test_reshapes_are_left_out_when_counts_differ_and_a_mapping_pairs_by_name():
     assert report.pairing == "by mapping" and [r.torch_name for r in report.rows] == ["fc2"]
     assert report.first_divergence == 0                         # fc1's output is not relu'd in Keras
     assert report.suspects[0].bug == dg.INPUTS_DIFFER, str(report)
+    assert "the inputs of this pair" in report.suspects[0].evidence
     with pytest.raises(ValueError, match="no Keras layer 'nope'"):
         sbs.diagnose(pt, tf, x, mapping={"fc2": "nope"})
 

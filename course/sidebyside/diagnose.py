@@ -52,8 +52,9 @@ Signature::
   as found: PyTorch buffers and Keras's non-trainable variables are restored afterwards.
 
 What it names at the first divergent pair (``Suspect.bug``), and what it checks for it.
-``confirmed=True`` means that re-running the layer with the candidate fix made the outputs match
-(or, for momentum, that the statistics really differ):
+``confirmed=True`` means that re-running the layer with the candidate fix made the outputs match, or,
+where no re-run is needed, that the values prove it (momentum: the statistics really differ; an
+input that is the reshaped array; an activation whose formula was identified on each side):
 
 ============================================  ======================================================
 ``Suspect.bug``                               evidence
@@ -478,7 +479,7 @@ def _walk(pairs, how, x_t, x_k, training, before, rtol, atol) -> Diagnosis:
         if ctx.inputs_match:
             suspects = _checks_for(ctx)
         else:
-            suspects = _inputs_differ(ctx, first)
+            suspects = _inputs_differ(ctx, model_inputs=first == 0 and how != "by mapping")
             ctx.checked.insert(0, "inputs of the pair: they differ")
     except Exception as error:  # noqa: BLE001 - a divergence is reported, never raised
         suspects = [Suspect(UNEXPLAINED, f"a check could not run on this pair ({type(error).__name__}: {error})")]

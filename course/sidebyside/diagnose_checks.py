@@ -565,7 +565,7 @@ def _check_activation(ctx: _Context) -> list[Suspect]:
         return [Suspect(
             GELU_APPROXIMATION,
             f"PyTorch computes {t_form} (approximate={approximate!r}); Keras's output is the {k_form} of its input",
-            f"nn.GELU(approximate={'none' if 'exact' in k_form else 'tanh'}!r) in PyTorch, or "
+            f"nn.GELU(approximate={'none' if 'exact' in k_form else 'tanh'!r}) in PyTorch, or "
             f"keras.activations.gelu(x, {keras_fix}) in Keras (keras.ops.gelu defaults to approximate=True)",
             confirmed=True)]
     if t_is and k_is and not set(t_is) & set(k_is):
@@ -731,7 +731,7 @@ def _checks_for(ctx: _Context) -> list[Suspect]:
     return []
 
 
-def _inputs_differ(ctx: _Context, index: int) -> list[Suspect]:
+def _inputs_differ(ctx: _Context, model_inputs: bool) -> list[Suspect]:
     found = []
     if ctx.x_t is not None and ctx.x_k is not None and ctx.x_t.ndim == 4 and ctx.x_k.ndim == 4:
         n, c, h, w = ctx.x_t.shape
@@ -740,7 +740,7 @@ def _inputs_differ(ctx: _Context, index: int) -> list[Suspect]:
             found.append(Suspect(CHANNEL_ORDER, "Keras's input is PyTorch's NCHW array reshaped to (N, H, W, C), "
                                  "which scrambles pixels and channels", "x.transpose(0, 2, 3, 1), not x.reshape",
                                  confirmed=True))
-    where = "the model inputs" if index == 0 else "the inputs of this pair (something between the layers, such as " \
+    where = "the model inputs" if model_inputs else "the inputs of this pair (something between the layers, such as " \
                                                    "a function call in forward, differs)"
     found.append(Suspect(INPUTS_DIFFER, f"{where} already differ in every layout tried", ""))
     return found
