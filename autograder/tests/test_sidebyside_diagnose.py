@@ -502,3 +502,15 @@ def test_every_bug_name_is_exercised_by_a_test_of_this_file():
     source = Path(__file__).read_text()
     body = source.split("def test_every_bug_name_is_exercised")[0]
     assert [n for n in names if f"dg.{n}" not in body] == []
+
+
+def test_an_unbuilt_keras_sequential_is_built_by_the_pass_and_paired():
+    torch.manual_seed(0)
+    pt = nn.Sequential(nn.Linear(4, 3), nn.ReLU()).eval()
+    tf = keras.Sequential([keras.layers.Dense(3, activation="relu")])      # no Input: built on first call
+    x = data(2, 4)
+    report = sbs.diagnose(pt, tf, x)                                        # weights never copied
+    assert [r.torch_type for r in report.rows] == ["Linear", "ReLU"] and report.rows[1].keras_type == "relu"
+    assert report.first_divergence == 0 and report.bugs == [dg.WEIGHTS_DIFFER, dg.MISSING_BIAS], str(report)
+    sbs.linear_to_dense(pt[0], tf.layers[0])
+    assert_no_divergence(sbs.diagnose(pt, tf, x))

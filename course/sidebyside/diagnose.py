@@ -266,7 +266,9 @@ def _fused_activation(layer):
     import keras
 
     act = getattr(layer, "activation", None)
-    if act is None or _keras_atomic(layer) or not hasattr(layer, "kernel"):
+    kernel_layer = isinstance(layer, (keras.layers.Dense, keras.layers.EinsumDense)) or any(
+        cls.__name__.startswith(("BaseConv", "BaseDepthwiseConv", "BaseSeparableConv")) for cls in type(layer).__mro__)
+    if act is None or not kernel_layer:
         return None
     if act is keras.activations.linear or getattr(act, "__name__", "") == "linear":
         return None
@@ -283,6 +285,8 @@ def _keras_calls(model, inputs, training: bool) -> list[_Call]:
         act = _fused_activation(layer)
 
         def call(*args, **kwargs):
+            if any(isinstance(a, keras.KerasTensor) for a in args):
+                return original(*args, **kwargs)       # a symbolic call while Keras builds the model
             record = _Call(layer.name, layer, type(layer).__name__, tuple(args), kwargs=dict(kwargs))
             if stack:
                 stack[-1].has_child = True

@@ -325,10 +325,10 @@ def _check_linear(ctx: _Context) -> list[Suspect]:
             f"Dense with kernel.T {'matches' if confirmed else 'does not match'} PyTorch",
             "dense.kernel.assign(linear.weight.T) (sbs.linear_to_dense)", confirmed))
         return found
-    found.extend(_bias_suspect(ctx, lin.bias, kl))
-    if not found and not _close(kernel, w.T, ctx.rtol, ctx.atol):
+    if not _close(kernel, w.T, ctx.rtol, ctx.atol):
         found.append(Suspect(WEIGHTS_DIFFER, "Dense.kernel is neither Linear.weight.T nor Linear.weight",
                              "sbs.linear_to_dense(linear, dense)"))
+    found.extend(_bias_suspect(ctx, lin.bias, kl))
     if not found and lin.bias is not None:
         found.extend(_weights_suspect(ctx, [("bias", to_numpy(lin.bias), kb)]))
     return found
