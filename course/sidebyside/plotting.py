@@ -106,7 +106,7 @@ def plot_timings(panels: Mapping[str, Mapping[str, float]], unit: str = "ms", lo
     if any(not np.isfinite(v) or v < 0 or (log and v <= 0) for v in values):
         raise ValueError("timings are finite and non-negative (positive on a log axis)")
     height = max(len(bars) for bars in panels.values())
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 0.45 * height + 1.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 0.45 * height + 1.3), squeeze=False)
     for ax, (name, bars) in zip(axes.flat, panels.items()):
         labels, times = list(bars), list(bars.values())
         colors = [(PYTORCH if "torch" in label.lower() else TENSORFLOW)["color"] for label in labels]
@@ -116,7 +116,7 @@ def plot_timings(panels: Mapping[str, Mapping[str, float]], unit: str = "ms", lo
         if log:
             ax.set_xscale("log")
         for i, t in enumerate(times):
-            ax.text(t, i, f" {t:.3g} {unit}", va="center", fontsize=8)
+            ax.text(t, i, f" {t:.0f} {unit}" if t >= 100 else f" {t:.3g} {unit}", va="center", fontsize=8)
         ax.set_xlim(right=(max(times) * (8 if log else 1.35)) or 1)
         ax.set_title(name, fontsize=10)
         ax.set_xlabel(unit)
