@@ -51,3 +51,33 @@ def test_plot_timings_rejects_what_is_not_a_timing(shown, panels):
 def test_plot_timings_refuses_zero_on_a_log_axis(shown):
     with pytest.raises(ValueError, match="positive"):
         plotting.plot_timings({"p": {"a": 0.0}}, log=True)
+
+
+def test_slow_dataset_waits_for_every_item_and_keeps_the_order():
+    import time
+
+    import numpy as np
+    import torch
+    from sidebyside.loading import SlowDataset
+
+    table = np.arange(12, dtype=np.float64).reshape(6, 2)
+    data = SlowDataset(table, 0.01)
+    start = time.perf_counter()
+    rows = [data[i] for i in range(len(data))]
+    assert time.perf_counter() - start >= 6 * 0.01
+    assert all(r.dtype == torch.float32 for r in rows)
+    np.testing.assert_array_equal(torch.stack(rows).numpy(), table)
+    with pytest.raises(ValueError, match="non-negative"):
+        SlowDataset(table, -1.0)
+
+
+def test_slow_dataset_works_in_spawned_workers():
+    """macOS and Windows spawn DataLoader workers: they must import the dataset's class by its module."""
+    import numpy as np
+    import torch
+    from sidebyside.loading import SlowDataset
+
+    table = np.arange(20, dtype=np.float32).reshape(10, 2)
+    loader = torch.utils.data.DataLoader(SlowDataset(table, 0.0), batch_size=4, num_workers=1,
+                                         multiprocessing_context="spawn")
+    np.testing.assert_array_equal(torch.cat(list(loader)).numpy(), table)
