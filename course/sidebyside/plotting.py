@@ -91,6 +91,39 @@ def plot_histograms(samples: Mapping[str, object], bins: int = 40, title: str | 
     _finish(fig, title)
 
 
+def plot_timings(panels: Mapping[str, Mapping[str, float]], unit: str = "ms", log: bool = False,
+                 title: str | None = None) -> None:
+    """Measured times as labelled horizontal bars, one panel per question (chapter 12).
+
+    ``panels = {"first call": {"PyTorch eager": 3.1, "TensorFlow tf.function": 40.2}, "per step": {...}}``,
+    every value in ``unit``. A bar takes PyTorch's colour when its label mentions "torch", else TensorFlow's,
+    and carries its value as text. ``log=True`` puts each panel on a logarithmic axis (times that differ by
+    orders of magnitude, such as a compilation and one step). Timings change from run to run: show them in a
+    figure, never in a cell's text output (nbval compares text, not images)."""
+    if not panels or any(not bars for bars in panels.values()):
+        raise ValueError("plot_timings needs at least one panel, each with at least one bar")
+    values = [v for bars in panels.values() for v in bars.values()]
+    if any(not np.isfinite(v) or v < 0 or (log and v <= 0) for v in values):
+        raise ValueError("timings are finite and non-negative (positive on a log axis)")
+    height = max(len(bars) for bars in panels.values())
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 0.45 * height + 1.3), squeeze=False)
+    for ax, (name, bars) in zip(axes.flat, panels.items()):
+        labels, times = list(bars), list(bars.values())
+        colors = [(PYTORCH if "torch" in label.lower() else TENSORFLOW)["color"] for label in labels]
+        ax.barh(range(len(labels)), times, color=colors, alpha=0.85)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.invert_yaxis()
+        if log:
+            ax.set_xscale("log")
+        for i, t in enumerate(times):
+            ax.text(t, i, f" {t:.0f} {unit}" if t >= 100 else f" {t:.3g} {unit}", va="center", fontsize=8)
+        ax.set_xlim(right=(max(times) * (8 if log else 1.35)) or 1)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(unit)
+        ax.grid(alpha=0.3, axis="x")
+    _finish(fig, title)
+
+
 def show_images(images, labels=None, cols: int = 10, title: str | None = None, cmap: str = "gray_r",
                 size: float = 1.1) -> None:
     """A grid of small images with their labels as titles (chapter 06).
