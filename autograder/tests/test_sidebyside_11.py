@@ -141,3 +141,13 @@ def test_encoder_layer_helpers_port_a_pre_norm_block_both_ways():
         sbs.encoder_layer_to_keras(layer, default_eps)
     with pytest.raises(ValueError, match="sublayers"):
         sbs.encoder_layer_to_keras(layer, keras.layers.Dense(3))
+
+
+def test_the_shipped_text_is_small_ascii_and_documented():
+    from sidebyside import data
+
+    text = data.load_text()
+    assert 2000 < len(text) < 10000 and text.isascii() and text.startswith("Alice was beginning")
+    assert 40 <= len(set(text)) <= 80                                    # a small character vocabulary
+    assert "public domain" in (data.TEXT_DIR / "README.md").read_text() and "gutenberg.org" in \
+        (data.TEXT_DIR / "README.md").read_text()
