@@ -1,5 +1,5 @@
 """The mutation case files are well formed: at least 4 mistakes and 2 alternatives per assignment, each mistake
-confined to one exercise and failing only its test cells, and the two grading files cover every assignment
+confined to one exercise and failing only its test cells, and the three grading files cover every assignment
 (see mutation_suite.py)."""
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ import pytest
 
 import test_mutations_01_05
 import test_mutations_06_09
+import test_mutations_10_13
 from conftest import ASSIGNMENTS
 from mutation_suite import auto_graded_tests, cases_of, exercise, solutions
 
 
 def test_the_grading_files_cover_every_assignment_once():
-    halves = test_mutations_01_05.ASSIGNMENTS_HERE + test_mutations_06_09.ASSIGNMENTS_HERE
+    halves = (test_mutations_01_05.ASSIGNMENTS_HERE + test_mutations_06_09.ASSIGNMENTS_HERE
+              + test_mutations_10_13.ASSIGNMENTS_HERE)
     assert sorted(halves) == sorted(ASSIGNMENTS) and len(set(halves)) == len(halves)
 
 
