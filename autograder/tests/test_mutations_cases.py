@@ -1,5 +1,5 @@
 """The mutation case files are well formed: at least 4 mistakes and 2 alternatives per assignment, each mistake
-confined to one exercise and failing only its test cells, and the grading files cover every assignment
+confined to one exercise and failing only its test cells, and the three grading files cover every assignment
 (see mutation_suite.py)."""
 
 from __future__ import annotations

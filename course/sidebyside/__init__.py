@@ -17,6 +17,10 @@ from . import runtime
 
 THREADS = runtime.prepare()  # must run before either framework is imported
 
+from .attention import (  # noqa: E402
+    encoder_layer_to_keras, encoder_layer_to_torch, layernorm_to_keras, layernorm_to_torch, mha_to_keras,
+    mha_to_torch,
+)
 from .diagnose import Diagnosis, Suspect, diagnose  # noqa: E402
 from .messages import captured_warnings  # noqa: E402
 from .parity import ParityError, ParityReport, assert_parity, to_numpy  # noqa: E402
@@ -49,5 +53,7 @@ def versions() -> dict[str, str]:
 __all__ = [
     "THREADS", "Diagnosis", "ParityError", "Suspect", "captured_warnings", "diagnose", "ParityReport",
     "assert_parity", "batchnorm_to_keras", "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch",
-    "dense_to_linear", "linear_to_dense", "seed_everything", "to_numpy", "torch_device", "versions",
+    "dense_to_linear", "encoder_layer_to_keras", "encoder_layer_to_torch", "layernorm_to_keras",
+    "layernorm_to_torch", "linear_to_dense", "mha_to_keras", "mha_to_torch", "seed_everything", "to_numpy",
+    "torch_device", "versions",
 ]

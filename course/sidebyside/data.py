@@ -325,3 +325,13 @@ def load_sample(part: str = "train", directory=SAMPLE_DIR) -> tuple[np.ndarray, 
         raise ValueError(f"part must be 'train' or 'test', got {part!r}")
     d = Path(directory)
     return read_idx(d / SAMPLE_FILES[f"{part}_images"]), read_idx(d / SAMPLE_FILES[f"{part}_labels"])
+
+
+# --- a small text (chapter 11's character language model) ------------------------------------------
+
+TEXT_DIR = Path(__file__).resolve().parents[1] / "data" / "text"  # course/data/text (sources in its README)
+
+
+def load_text(name: str = "alice_ch1.txt") -> str:
+    """A shipped plain-text file of ``course/data/text/`` as a string (ASCII, ``\\n`` line ends)."""
+    return (TEXT_DIR / name).read_text(encoding="ascii")
