@@ -49,5 +49,6 @@ def versions() -> dict[str, str]:
 __all__ = [
     "THREADS", "ParityError", "captured_warnings", "ParityReport", "assert_parity", "batchnorm_to_keras",
     "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch", "dense_to_linear",
-    "linear_to_dense", "reorder_gates", "rnn_to_keras", "rnn_to_torch", "seed_everything", "to_numpy", "torch_device", "versions",
+    "linear_to_dense", "reorder_gates", "rnn_to_keras", "rnn_to_torch", "seed_everything", "to_numpy",
+    "torch_device", "versions",
 ]
