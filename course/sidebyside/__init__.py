@@ -28,6 +28,7 @@ from .porting import (  # noqa: E402
     batchnorm_to_keras, batchnorm_to_torch, conv2d_to_keras, conv2d_to_torch, dense_to_linear,
     linear_to_dense,
 )
+from .recurrent import reorder_gates, rnn_to_keras, rnn_to_torch  # noqa: E402
 from .seeding import seed_everything  # noqa: E402
 
 
@@ -54,6 +55,7 @@ __all__ = [
     "THREADS", "Diagnosis", "ParityError", "Suspect", "captured_warnings", "diagnose", "ParityReport",
     "assert_parity", "batchnorm_to_keras", "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch",
     "dense_to_linear", "encoder_layer_to_keras", "encoder_layer_to_torch", "layernorm_to_keras",
-    "layernorm_to_torch", "linear_to_dense", "mha_to_keras", "mha_to_torch", "seed_everything", "to_numpy",
+    "layernorm_to_torch", "linear_to_dense", "mha_to_keras", "mha_to_torch", "reorder_gates", "rnn_to_keras",
+    "rnn_to_torch", "seed_everything", "to_numpy",
     "torch_device", "versions",
 ]
