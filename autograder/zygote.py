@@ -160,7 +160,8 @@ def run_c(req: dict) -> None:
         sys.modules["numpy"].random.seed()
     import ipykernel_launcher
     sys.argv = [ipykernel_launcher.__file__, "-f", req["connection_file"]]
-    sys.path[0] = "/home/student"  # as `python -m ipykernel_launcher` run from there
+    if sys.path and sys.path[0] == "":  # as ipykernel_launcher does (python -c put it there)
+        del sys.path[0]
     from ipykernel import kernelapp
     try:
         kernelapp.launch_new_instance(argv=["-f", req["connection_file"]])
