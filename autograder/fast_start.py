@@ -81,6 +81,7 @@ class Zygote:
         self.proc = subprocess.Popen(sandbox.zygote_command(argv, self.base, limits), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, env={})
         self.counter = 0
+        self.reported = False  # whether a run's phases carry this zygote's start already
         try:
             self.ready = self._read(timeout)
         except ZygoteError:
@@ -202,6 +203,7 @@ class ForkedKernel:
         self.workdir = self.zygote.folder(self.uid)
         self.km = self.kc = None
         self.init_pid = None  # B: PID 1 of the child's namespace, as this machine numbers it
+        self.zygote_start: dict = {}
 
     def start(self, timeout: float) -> None:
         runtime, scratch = self.workdir / "runtime", self.workdir / "scratch"
@@ -293,6 +295,9 @@ def start_kernel(preload: tuple[str, ...], limits: SandboxLimits, files, max_mes
     kernel = ForkedKernel(zygote, limits, files, max_message_bytes)
     try:
         kernel.start(timeout)
+        if not zygote.reported:  # the first kernel of a slot pays the zygote's start: say how much
+            zygote.reported = True
+            kernel.zygote_start = {"zygote_start_s": zygote.ready.get("wall_s"), "zygote_cpu_s": zygote.ready.get("cpu_s")}
         return kernel, ""
     except Exception as e:  # noqa: BLE001 - this submission gets a fresh kernel instead
         kernel.stop()

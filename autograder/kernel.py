@@ -164,7 +164,7 @@ def _start(sandboxed: bool, fast_start: bool, preload: tuple, sandbox_limits: Sa
         forked, why = fast.start_kernel(tuple(preload), sandbox_limits, files, limits.message_bytes,
                                         limits.startup_timeout_s)
         if forked:
-            phases["kernel"] = "forked"
+            phases.update(kernel="forked", **forked.zygote_start)
             return forked
         phases["fallback"] = why
     phases["kernel"] = "fresh"
