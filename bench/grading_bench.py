@@ -60,15 +60,81 @@ def make_submissions(folder: Path, n: int, flood: bool = False) -> None:
         (dst / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(nb))
 
 
+class CgroupCPU:
+    """CPU seconds (user + system) of every process started in a cgroup of the bench's own, whatever
+    becomes of them: sandboxed kernels are killed, not reaped by the grader, so the rusage of reaped
+    children misses them. cgroup v2 (``cpu.stat``) or v1 (``cpuacct``); without either (no root, a
+    read-only /sys/fs/cgroup) it falls back to the rusage of reaped children, and says so."""
+
+    def __init__(self):
+        self.path, self.kind = None, "reaped children only (no writable cgroup: kernels are missed)"
+        for root, kind in ((Path("/sys/fs/cgroup"), "v2"), (Path("/sys/fs/cgroup/unified"), "v2"),
+                           (Path("/sys/fs/cgroup/cpuacct"), "v1")):
+            marker = root / ("cgroup.controllers" if kind == "v2" else "cpuacct.usage")
+            if not marker.exists():
+                continue
+            try:
+                path = root / f"grading-bench-{os.getpid()}"
+                path.mkdir(exist_ok=True)
+                self.path, self.kind = path, f"cgroup {kind}"
+                break
+            except OSError:
+                continue
+
+    def enter(self) -> None:
+        """In a child before exec (Popen's preexec_fn): it and all it starts are counted."""
+        if self.path:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float:
+        if not self.path:
+            r = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return r.ru_utime + r.ru_stime
+        if self.kind == "cgroup v1":
+            return int((self.path / "cpuacct.usage").read_text()) / 1e9
+        stat = dict(line.split() for line in (self.path / "cpu.stat").read_text().splitlines())
+        return int(stat["usage_usec"]) / 1e6
+
+    def close(self) -> None:
+        if self.path:
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
+
+
+CPU = CgroupCPU()
+
+
 def children_cpu() -> float:
-    """CPU seconds (user + system) of every process this one has reaped, with their own reaped children."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+    return CPU.seconds()
+
+
+class ZygoteRSS(PeakRSS):
+    """Peak resident memory of the zygotes alone (their pages are shared with the kernels they fork)."""
+
+    def __init__(self):
+        super().__init__(1, False)
+
+    def _rss(self, pid: int) -> int:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return 0
+        if len(cmd) < 5 or cmd[1] != b"-c" or not cmd[4].split(b"/")[-1].startswith(b"grade-zygote-"):
+            return 0
+        return super()._rss(pid)
+
+    def _run(self) -> None:  # every process of the machine: sampled less often than the grader's tree
+        while not self._stop.is_set():
+            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree()))
+            self._stop.wait(0.5)
 
 
 def timed(cmd: list[str], cwd: Path, env: dict | None = None, grader_only: bool = False) -> tuple[float, int, str]:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=CPU.enter)
     meter = PeakRSS(proc.pid, grader_only)
     out, _ = proc.communicate()
     peak = meter.stop()
@@ -102,12 +168,13 @@ def this_grader(work: Path, subs: Path, workers: int, name: str, fast: bool = Tr
     cmd = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(subs), "--out", str(out),
            "--db", f"sqlite:///{work / f'{name}.db'}", "--quiet", f"--Autograder.fast_start={fast}"]
     cmd += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
-    cpu = children_cpu()
+    cpu, zygotes = children_cpu(), ZygoteRSS()
     seconds, peak, _ = timed(cmd, ROOT, venv_env(), grader_only=True)
+    zygote_peak = zygotes.stop()
     rows = (out / "grades.csv").read_text().splitlines()[1:]
     results = [json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))]
     reference = json.loads((out / "reference.json").read_text())
-    return {"seconds": seconds, "peak": peak, "cpu": children_cpu() - cpu, "n": len(rows),
+    return {"seconds": seconds, "peak": peak, "zygotes": zygote_peak, "cpu": children_cpu() - cpu, "n": len(rows),
             "scores": {r.split(",")[0]: r.split(",")[2] for r in rows},
             "phases": [r["phases"] for r in results if r.get("phases")] + [reference.get("phases", {})]}
 
@@ -124,7 +191,7 @@ def dask_cluster(workers: int):
     from distributed import Client
 
     port, bindir = free_port(), Path(sys.executable).parent
-    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=venv_env(), cwd=ROOT)
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=venv_env(), cwd=ROOT, preexec_fn=CPU.enter)
     procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], **quiet)]
     try:
@@ -185,24 +252,26 @@ def main(argv=None) -> int:
         fresh = this_grader(work, subs, w, "fresh", fast=False)
         one = this_grader(work, subs, 1, "fast1")
         fast = this_grader(work, subs, w, "fast")
-        cluster_cpu = children_cpu()
         with dask_cluster(w) as scheduler:
+            cluster_cpu = children_cpu()  # from the grading on: the cluster's own start is not counted
             dask = this_grader(work, subs, w, "dask", scheduler=scheduler)
         dask["cpu"] = children_cpu() - cluster_cpu
         flood_subs = work / "flood"
         make_submissions(flood_subs, n, flood=True)
         flood = this_grader(work, flood_subs, w, "flood")
+    CPU.close()
 
     def row(label: str, r: dict, count: int, memory: str) -> str:
         return (f"| {label} | {r['seconds']:.1f} s | {r['seconds'] / count:.2f} s | {r['cpu']:.0f} s | "
                 f"{r['cpu'] / count:.2f} s | {stock_s / r['seconds']:.2f}× | {memory} |")
 
     def grader_memory(r: dict) -> str:
-        return f"{r['peak'] / 2**20:.0f} MiB (kernels, zygotes excluded)"
+        zygotes = f"; zygotes {r['zygotes'] / 2**30:.2f} GiB" if r["zygotes"] else ""
+        return f"{r['peak'] / 2**20:.0f} MiB (kernels excluded{zygotes})"
 
     lines = [
         f"Grading {n} dual-framework submissions of `{ASSIGNMENT}` on {os.cpu_count()} cores "
-        f"(`make bench`, one run; CPU: user + system of every process of the run, as reaped):",
+        f"(`make bench`, one run; CPU: user + system of every process of the run, measured by {CPU.kind}):",
         "",
         "| grader | wall time | per submission | CPU time | CPU per submission | throughput vs stock | "
         "peak memory of the grading processes |",
@@ -213,8 +282,8 @@ def main(argv=None) -> int:
             grader_memory(fresh)),
         row("`python -m autograder grade --workers 1` (forked kernels, the default)", one, n, grader_memory(one)),
         row(f"`python -m autograder grade --workers {w}` (forked kernels, the default)", fast, n, grader_memory(fast)),
-        row(f"the same on a Dask cluster of {w} workers on loopback (CPU: scheduler and workers included)", dask, n,
-            "–"),
+        row(f"the same on a Dask cluster of {w} workers on loopback (CPU: scheduler and workers, from the grading to their exit)", dask, n,
+            f"– (zygotes {dask['zygotes'] / 2**30:.2f} GiB)"),
         row(f"`--workers {w}`, plus one submission printing 50 MB", flood, n + 1, grader_memory(flood)),
         "",
         f"**Throughput ratio: {stock_s / fast['seconds']:.2f}×** with {w} workers (this grader's time includes its "
