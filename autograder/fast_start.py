@@ -37,6 +37,10 @@ from .config import SandboxLimits
 
 ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
 ALWAYS = ("numpy", "sidebyside")  # what the hand-back prelude imports in every kernel
+# Modules a package imports lazily, on the course's own setup path, that cost a kernel more than its
+# whole grading: sbs.seed_everything calls torch.use_deterministic_algorithms, which imports
+# torch._dynamo (about 1 s of CPU). Imported by the zygote (no thread starts) after the package itself.
+LAZY = {"torch": ("torch._dynamo",)}
 
 
 def imports_of(codes: list[str]) -> list[str]:
@@ -58,9 +62,10 @@ def imports_of(codes: list[str]) -> list[str]:
 
 def preload_for(codes: list[str]) -> tuple[str, ...]:
     """What a zygote imports for an assignment whose read-only cells are ``codes``: their imports in
-    their order (``import sidebyside`` first caps the threads, as in a fresh kernel), then the
-    prelude's."""
+    their order (``import sidebyside`` first caps the threads, as in a fresh kernel), then what those
+    packages would import lazily (``LAZY``), then the prelude's."""
     names = imports_of(codes)
+    names += [lazy for n in list(names) for lazy in LAZY.get(n, ()) if lazy not in names]
     return tuple(names + [n for n in ALWAYS if n not in names])
 
 

@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -116,12 +117,24 @@ class ZygoteRSS(PeakRSS):
     def __init__(self):
         super().__init__(1, False)
 
-    def _rss(self, pid: int) -> int:
+    @staticmethod
+    def _zygote_like(pid) -> bool:
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
+            return False
+        return len(cmd) >= 5 and cmd[1] == b"-c" and cmd[4].split(b"/")[-1].startswith(b"grade-zygote-")
+
+    def _rss(self, pid: int) -> int:
+        """A zygote: root, its command line, and a parent that is not one (its forks share its pages)."""
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
             return 0
-        if len(cmd) < 5 or cmd[1] != b"-c" or not cmd[4].split(b"/")[-1].startswith(b"grade-zygote-"):
+        if not self._zygote_like(pid) or "\nUid:\t0\t" not in status:  # not one, or a kernel forked from it
+            return 0
+        ppid = re.search(r"^PPid:\s+(\d+)", status, re.M)
+        if ppid and self._zygote_like(ppid.group(1)):
             return 0
         return super()._rss(pid)
 

@@ -37,7 +37,7 @@ def test_the_zygote_imports_what_the_read_only_cells_import_in_their_order():
     codes = ["import sidebyside as sbs  # first\nimport numpy as np\nimport torch, tensorflow as tf\n",
              "from keras import layers\nfrom . import local\nimport numpy\nx = 1\n", "def (broken", "if x:\n    import os"]
     assert fast_start.imports_of(codes) == ["sidebyside", "numpy", "torch", "tensorflow", "keras"]
-    assert fast_start.preload_for(["import torch"]) == ("torch", "numpy", "sidebyside")
+    assert fast_start.preload_for(["import torch"]) == ("torch", "torch._dynamo", "numpy", "sidebyside")
     assert fast_start.preload_for([]) == ("numpy", "sidebyside")
 
 
