@@ -48,7 +48,7 @@ class Progress:
 
 
 def collect_tasks(assignment: str, submissions: Path, tpl: template.Template, sandboxed: bool,
-                  limits: RunLimits, sandbox_limits: SandboxLimits) -> list[Task]:
+                  limits: RunLimits, sandbox_limits: SandboxLimits, fast_start: bool = False) -> list[Task]:
     if submissions.is_file() and submissions.suffix == ".zip":
         subs = collect.from_zip(submissions, assignment, tpl.notebook)
     elif submissions.is_dir():
@@ -56,7 +56,7 @@ def collect_tasks(assignment: str, submissions: Path, tpl: template.Template, sa
     else:
         raise SystemExit(f"--submissions {submissions}: not a folder or a .zip file")
     return [Task(s.student_id, tpl, s.filename, s.data, s.flags, s.status, s.reason, sandboxed, limits, sandbox_limits,
-                 submitted_as=s.submitted_as, nbgrader_files=s.nbgrader_files) for s in subs]
+                 submitted_as=s.submitted_as, nbgrader_files=s.nbgrader_files, fast_start=fast_start) for s in subs]
 
 
 def _saved(path: Path) -> dict | None:
@@ -73,8 +73,8 @@ def _job(job):
     """What a worker runs: the reference solution, or one submission (both sandboxed)."""
     kind, payload = job
     if kind == REFERENCE:
-        tpl, sandboxed, limits, sandbox_limits = payload  # the very limits the submissions run under
-        return REFERENCE, (template.run_reference(tpl, sandboxed, limits, sandbox_limits),
+        tpl, sandboxed, limits, sandbox_limits, fast_start = payload  # the very limits the submissions run under
+        return REFERENCE, (template.run_reference(tpl, sandboxed, limits, sandbox_limits, fast_start),
                            f"{socket.gethostname()}:{os.getpid()}")
     return "submission", execute(payload)
 
@@ -110,7 +110,8 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
             template.set_reference(tpl, reference_run)  # InstructorError stops the batch: nobody can be graded
             outputs.write_atomic(out / "reference.json", json.dumps(
                 {"assignment": tpl.assignment, "digest": tpl.digest, "worker": worker,
-                 "seconds": reference_run.seconds, "checks": sorted(tpl.reference)}, indent=1))
+                 "seconds": reference_run.seconds, "phases": reference_run.phases, "checks": sorted(tpl.reference)},
+                indent=1))
             for executed in waiting:
                 keep(score(executed, tpl))
             waiting.clear()
@@ -130,7 +131,7 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
             arrived("submission", Executed(job[1], _failure(job[1], e)))
 
     first = todo[0]
-    jobs = [(REFERENCE, (tpl, first.sandboxed, first.limits, first.sandbox_limits))] + [("submission", t) for t in todo]
+    jobs = [(REFERENCE, (tpl, first.sandboxed, first.limits, first.sandbox_limits, first.fast_start))] + [("submission", t) for t in todo]
     if scheduler:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -175,7 +176,8 @@ def grade_assignment(assignment: str, submissions: Path | None = None, out: Path
         if os.geteuid() == 0 and (n := sandbox.reap_orphans()) and not quiet:
             print(f"autograder: killed {n} processes left by an earlier, interrupted grader", file=sys.stderr)
     tpl = template.load(assignment, root, conventions=settings.course_conventions)
-    tasks = collect_tasks(assignment, submissions, tpl, sandboxed, settings.run_limits(), settings.sandbox_limits())
+    tasks = collect_tasks(assignment, submissions, tpl, sandboxed, settings.run_limits(), settings.sandbox_limits(),
+                          settings.fast_start)
     if not tasks:
         raise SystemExit(f"no student folders found in {submissions}")
     workers = workers or settings.workers or os.cpu_count() or 1

@@ -55,6 +55,7 @@ class Task:
     sandbox_limits: SandboxLimits = field(default_factory=lambda: defaults().sandbox_limits())
     submitted_as: str = ""        # the student's folder or the zip members it came from
     nbgrader_files: dict | None = None  # nbgrader's timestamp.txt and submission_secret.txt, if it has them
+    fast_start: bool = False      # fork the kernel from the worker's zygote (fast_start.py); never decides a grade
 
 
 def fingerprint(task: Task) -> str:
@@ -271,8 +272,8 @@ def execute(task: Task) -> Executed:
             return Executed(task, _result(task, "too_large" if "limit" in problem else "unreadable", problem))
         assembly = assemble(task.template, nb)
         run = run_cells(assembly.codes, sandboxed=task.sandboxed, limits=task.limits,
-                        sandbox_limits=task.sandbox_limits,
-                        files=task.template.files)
+                        sandbox_limits=task.sandbox_limits, files=task.template.files,
+                        fast_start=task.fast_start, preload=task.template.preload)
         return Executed(task, None, assembly, run, round(time.monotonic() - started, 2),
                         fingerprints.environment_digest())
     except Exception as e:  # noqa: BLE001 - one submission must never stop the batch
@@ -286,11 +287,15 @@ def score(executed: Executed, template: Template) -> dict:
         return {**executed.result, "fingerprint": fingerprint(task)}
     try:
         run, assembly = executed.run, executed.assembly
+        started, cpu = time.monotonic(), time.process_time()
         cells = score_cells(template, assembly.ids, run.cells)
         status = "graded" if run.status == "completed" else run.status
         notebook = autograded.notebook(template, assembly, run.cells, cells)
+        phases = {**run.phases, "scoring_s": round(time.monotonic() - started, 3),
+                  "scoring_cpu_s": round(time.process_time() - cpu, 3)}
         return _result(task, status, run.reason, sum(c["points"] for c in cells), flags=assembly.flags,
-                       cells=cells, notebook=notebook, seconds=executed.seconds, environment=executed.environment)
+                       cells=cells, notebook=notebook, seconds=executed.seconds, environment=executed.environment,
+                       phases=phases)
     except Exception as e:  # noqa: BLE001
         return _failure(task, e)
 

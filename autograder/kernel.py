@@ -47,6 +47,9 @@ class NotebookRun:
     status: str = "completed"  # completed | timeout | notebook_timeout | kernel_died | output_flood | kernel_failed_to_start
     reason: str = ""
     seconds: float = 0.0
+    # how it ran, never what it scored: kernel ("forked" | "fresh"), why not forked, and wall and CPU
+    # seconds of the start (kernel up and answering) and of the cells (see measure_phases)
+    phases: dict = field(default_factory=dict)
 
 
 class _CappedClient(BlockingKernelClient):
@@ -136,6 +139,44 @@ class Kernel:
         return bool(self.km and self.km.is_alive())
 
 
+def kernel_cpu(uid: int | None) -> float:
+    """CPU seconds (user + system) used so far by every process of a sandboxed kernel's uid, with
+    the children they reaped; the uid is leased to that kernel alone (root only, else None)."""
+    if uid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in sandbox.processes_of(uid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / ticks
+
+
+def _start(sandboxed: bool, fast_start: bool, preload: tuple, sandbox_limits: SandboxLimits, files,
+           limits: RunLimits, phases: dict):
+    """A started kernel: forked from this worker's zygote when ``fast_start`` allows it, else fresh."""
+    if fast_start and sandboxed:
+        from . import fast_start as fast
+
+        forked, why = fast.start_kernel(tuple(preload), sandbox_limits, files, limits.message_bytes,
+                                        limits.startup_timeout_s)
+        if forked:
+            phases.update(kernel="forked", **forked.zygote_start)
+            return forked
+        phases["fallback"] = why
+    phases["kernel"] = "fresh"
+    kernel = Kernel(sandboxed, sandbox_limits, files, limits.message_bytes)
+    try:
+        kernel.start(limits.startup_timeout_s)
+    except BaseException:
+        kernel.stop()
+        raise
+    return kernel
+
+
 def _replied(kc, msg_id: str) -> float | None:
     """When the kernel's execute_reply for ``msg_id`` has arrived on the shell channel, or None."""
     while True:
@@ -160,20 +201,28 @@ def _handback_size(payload) -> int:
 
 
 def run_cells(codes: list[str], *, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits,
-              files: dict[str, bytes] | None = None, prelude: str = handback.PRELUDE) -> NotebookRun:
-    """Execute ``codes`` in order in a fresh kernel; returns what happened, whatever happened."""
+              files: dict[str, bytes] | None = None, prelude: str = handback.PRELUDE, fast_start: bool = False,
+              preload: tuple[str, ...] = ()) -> NotebookRun:
+    """Execute ``codes`` in order in a new kernel (forked from a zygote that imported ``preload`` when
+    ``fast_start``, see fast_start.py; else fresh); returns what happened, whatever happened."""
     start = time.monotonic()
+    cpu_start = time.process_time()
     runs = [CellRun(status="not_run") for _ in codes]
     result = NotebookRun(runs)
-    kernel = Kernel(sandboxed, sandbox_limits, files, limits.message_bytes)
+    phases = result.phases
+    kernel = None
     output_budget, handback_budget = 0, 0
     cap = f"{limits.message_bytes / 2**20:g} MiB"
     try:
         try:
-            kernel.start(limits.startup_timeout_s)
+            kernel = _start(sandboxed, fast_start, preload, sandbox_limits, files, limits, phases)
         except Exception as e:  # noqa: BLE001 - a kernel that cannot start is the grader's (or the machine's) failure
             result.status, result.reason = "kernel_failed_to_start", f"the kernel did not start: {type(e).__name__}: {e}"
             return result
+        leased = kernel.uid if getattr(kernel, "lease", None) else None
+        phases.update(start_s=round(time.monotonic() - start, 3), start_kernel_cpu_s=round(kernel_cpu(leased), 3),
+                      start_grader_cpu_s=round(time.process_time() - cpu_start, 3))
+        cells_start, cells_cpu = time.monotonic(), time.process_time()
         deadline = start + limits.notebook_timeout_s
         for index, code in enumerate([prelude, *codes]):
             run = CellRun() if index == 0 else runs[index - 1]
@@ -256,4 +305,10 @@ def run_cells(codes: list[str], *, sandboxed: bool, limits: RunLimits, sandbox_l
         return result
     finally:
         result.seconds = round(time.monotonic() - start, 2)
-        kernel.stop()
+        if kernel is not None:
+            if "start_s" in phases:
+                leased = kernel.uid if getattr(kernel, "lease", None) else None
+                phases.update(cells_s=round(time.monotonic() - cells_start, 3),
+                              cells_kernel_cpu_s=round(max(0.0, kernel_cpu(leased) - phases["start_kernel_cpu_s"]), 3),
+                              cells_grader_cpu_s=round(time.process_time() - cells_cpu, 3))
+            kernel.stop()

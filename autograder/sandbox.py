@@ -169,6 +169,28 @@ def sandbox_env(limits: Limits) -> dict[str, str]:
     }
 
 
+def _isolation() -> list[str]:
+    """The bwrap arguments every sandbox shares: its own namespaces, a private /proc, /dev, /dev/shm
+    and /tmp, the system, the Python installation and the helper package read-only."""
+    args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
+            "--perms", "1777", "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/etc"]  # /etc: enterable
+    for system in ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/fonts", "/etc/alternatives"):
+        if Path(system).exists():
+            args += ["--ro-bind", system, system]
+    for prefix in python_prefixes():
+        args += _ro(prefix)
+    return args + _ro(HELPER_PACKAGE, Path("/opt/course/sidebyside"))
+
+
+def _environment(limits: Limits) -> list[str]:
+    args = ["--clearenv"]
+    for key, value in sandbox_env(limits).items():
+        args += ["--setenv", key, value]
+    return args
+
+
 def command(argv: list[str], scratch: Path, runtime: Path, uid: int, limits: Limits) -> list[str]:
     """The command line that runs ``argv`` (a kernel) inside the sandbox, under hard rlimits.
 
@@ -181,26 +203,34 @@ def command(argv: list[str], scratch: Path, runtime: Path, uid: int, limits: Lim
     rlimits = [shutil.which("prlimit") or "/usr/bin/prlimit", f"--data={limits.memory_bytes}",
                f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}", f"--nproc={limits.processes}",
                f"--cpu={limits.cpu_seconds}", "--core=0", "--"]
-    args = [*rlimits, bwrap_path(), *([] if as_root else ["--unshare-user", "--cap-drop", "ALL"]), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
-            "--perms", "1777", "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/etc"]  # /etc: enterable
-    for system in ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/fonts", "/etc/alternatives"):
-        if Path(system).exists():
-            args += ["--ro-bind", system, system]
-    for prefix in python_prefixes():
-        args += _ro(prefix)
-    args += _ro(HELPER_PACKAGE, Path("/opt/course/sidebyside"))
+    args = [*rlimits, bwrap_path(), *([] if as_root else ["--unshare-user", "--cap-drop", "ALL"]), *_isolation()]
     args += _parents(runtime) + ["--bind", str(runtime), str(runtime)]
     args += ["--perms", "0755", "--dir", "/home", "--bind", str(scratch), "/home/student", "--chdir", "/home/student"]
-    args += ["--clearenv"]
-    for key, value in sandbox_env(limits).items():
-        args += ["--setenv", key, value]
-    args += ["--"]
+    args += _environment(limits) + ["--"]
     if as_root:  # drop to the worker slot's own uid, with no capabilities and no way back
         args += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     return args + list(argv)
+
+
+# What the zygote (fast_start.py, zygote.py) keeps to build each child's sandbox; it never runs student code.
+ZYGOTE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_NET_ADMIN")
+
+
+def zygote_command(argv: list[str], base: Path, limits: Limits) -> list[str]:
+    """The command line of a worker slot's zygote: the same sandbox as a kernel's (same mounts,
+    namespaces and environment), but run as root with only ``ZYGOTE_CAPS``, so that it can give
+    each forked child its own namespaces, mounts, rlimits and uid (see zygote.py). ``base`` holds
+    the children's folders (root's, 0711: a child's own folders are its uid's, 0700). Root only:
+    without root there is no second uid to give a child."""
+    if os.geteuid() != 0:
+        raise SandboxUnavailable("the fast start needs root (each child gets its own uid)")
+    caps = [a for cap in ZYGOTE_CAPS for a in ("--cap-add", cap)]
+    args = [shutil.which("prlimit") or "/usr/bin/prlimit", "--core=0", "--", bwrap_path(), "--cap-drop", "ALL", *caps,
+            *_isolation()]
+    args += _parents(base) + ["--bind", str(base), str(base)]
+    args += ["--perms", "0755", "--dir", "/home", "--perms", "0755", "--dir", "/home/student", "--chdir", "/home/student"]
+    return args + _environment(limits) + ["--"] + list(argv)
 
 
 def check_available() -> None:

@@ -60,6 +60,13 @@ class Template:
                 if (m := cell_meta(c)).get("grade_id") and (m.get("task") or (m.get("grade") and m.get("solution")))}
 
     @property
+    def preload(self) -> tuple[str, ...]:
+        """What a zygote imports for this assignment (fast_start.py): what its read-only cells import."""
+        from .fast_start import preload_for
+
+        return preload_for([c["code"] for c in self.cells if c["kind"] == "fixed"])
+
+    @property
     def auto_max_score(self) -> float:
         return sum(t.points for t in self.tests.values())
 
@@ -141,17 +148,19 @@ def reference_codes(template: Template, source: dict) -> list[str]:
     return codes
 
 
-def run_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits):
+def run_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits,
+                  fast_start: bool = False):
     """Run the reference solution in the same sandbox, under the same limits, as the students (so
     the numbers match and a limit too tight for the solution shows up here). A job like any
     student's: it runs in parallel with them."""
     return run_cells(template.reference_codes, sandboxed=sandboxed, limits=limits, sandbox_limits=sandbox_limits,
-                     files=template.files)
+                     files=template.files, fast_start=fast_start, preload=template.preload)
 
 
-def compute_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits) -> None:
+def compute_reference(template: Template, sandboxed: bool, limits: RunLimits, sandbox_limits: SandboxLimits,
+                      fast_start: bool = False) -> None:
     """Run the reference solution and keep what each check hands back."""
-    set_reference(template, run_reference(template, sandboxed, limits, sandbox_limits))
+    set_reference(template, run_reference(template, sandboxed, limits, sandbox_limits, fast_start))
 
 
 def set_reference(template: Template, run) -> None:

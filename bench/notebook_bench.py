@@ -87,7 +87,10 @@ class PeakRSS:
         except OSError:
             return 0
         uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:  # it ended between the two reads
+            return 0
         if self.grader_only and (61000 <= uid < 65000 or b"ipykernel" in cmd or b"bwrap" in cmd):
             return 0
         m = re.search(r"^VmRSS:\s+(\d+)", status, re.M)

@@ -29,7 +29,7 @@ def test_defaults_are_the_graders_limits():
 def test_every_limit_is_a_trait_and_reaches_the_value_holders():
     s = config.Autograder()
     held = config.as_dict(s.run_limits(), s.sandbox_limits())
-    traits = set(s.class_trait_names(config=True)) - {"workers", "course_conventions"}
+    traits = set(s.class_trait_names(config=True)) - {"workers", "course_conventions", "fast_start"}
     assert len(held) == len(traits) == 13
 
 
