@@ -4,7 +4,8 @@ When two models disagree, "max error 0.3" tells you nothing. ``diagnose`` runs b
 the same input, records every layer's input and output, compares them pair by pair, stops at the
 first pair whose outputs diverge, and names the likely convention bug from what it sees there.
 Introduced in ``course/03_models.ipynb`` (Flatten order) and ``course/04_layers.ipynb`` (BatchNorm
-momentum)::
+momentum), and used again in chapters 10 (GRU gate order, ``reset_after``) and 11 (LayerNorm epsilon,
+GELU's tanh approximation)::
 
     report = sbs.diagnose(torch_model, keras_model, x)   # x in PyTorch's layout (NCHW for images)
     print(report)                  # a row per layer pair (max error or a check mark), then the suspects
