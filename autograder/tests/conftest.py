@@ -163,3 +163,14 @@ def browser():
         b.close()
 
 
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """The figures a plotting helper shows (plt.show is replaced; the figures are closed afterwards)."""
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
+    yield figures
+    plt.close("all")

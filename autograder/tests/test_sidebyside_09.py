@@ -9,18 +9,9 @@ import pytest
 matplotlib.use("Agg")
 
 import sidebyside  # noqa: E402,F401  (before the frameworks, as in the notebooks)
-import matplotlib.pyplot as plt  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 from sidebyside import plotting  # noqa: E402
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    figures = []
-    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
-    yield figures
-    plt.close("all")
 
 
 def test_confusion_matrix_draws_one_annotated_panel_per_framework(shown):

@@ -8,16 +8,7 @@ import pytest
 matplotlib.use("Agg")
 
 import sidebyside  # noqa: E402,F401  (before the frameworks, as in the notebooks)
-import matplotlib.pyplot as plt  # noqa: E402
 from sidebyside import plotting  # noqa: E402
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    figures = []
-    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
-    yield figures
-    plt.close("all")
 
 
 def test_plot_timings_draws_one_labelled_bar_per_measure_in_the_frameworks_colours(shown):

@@ -192,9 +192,7 @@ def _check_batchnorm(ctx: _Context) -> list[Suspect]:
             mean, var = ctx.x_k.mean(axis=axes), ctx.x_k.var(axis=axes)
         else:
             mean, var = ctx.state_before["moving_mean"], ctx.state_before["moving_variance"]
-        gamma = to_numpy(kl.gamma) if kl.scale else 1.0
-        beta = to_numpy(kl.beta) if kl.center else 0.0
-        again = gamma * (ctx.x_k - mean) / np.sqrt(var + bn.eps) + beta
+        again = _keras_normalization(kl, ctx.x_k, mean, var, bn.eps)
         confirmed = ctx.matches_torch(again)
         ctx.checked.append("candidate: Keras's BatchNormalization re-run with PyTorch's eps")
         found.append(Suspect(
@@ -247,6 +245,13 @@ def _check_batchnorm(ctx: _Context) -> list[Suspect]:
     return found
 
 
+def _keras_normalization(kl, x, mean, var, eps):
+    """A Keras BatchNormalization's or LayerNormalization's formula, re-run on x with another eps."""
+    gamma = to_numpy(kl.gamma) if kl.scale else 1.0
+    beta = to_numpy(kl.beta) if kl.center else 0.0
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
 def _weights_suspect(ctx, triples) -> list[Suspect]:
     bad = [name for name, a, b in triples if not _close(a, b, ctx.rtol, ctx.atol)]
     ctx.checked.append("weights: " + ", ".join(name for name, _, _ in triples))
@@ -261,9 +266,7 @@ def _check_layernorm(ctx: _Context) -> list[Suspect]:
     if not np.isclose(ln.eps, kl.epsilon, rtol=1e-6, atol=0):
         axes = tuple(range(ctx.x_k.ndim - len(ln.normalized_shape), ctx.x_k.ndim))
         mean, var = ctx.x_k.mean(axis=axes, keepdims=True), ctx.x_k.var(axis=axes, keepdims=True)
-        gamma = to_numpy(kl.gamma) if kl.scale else 1.0
-        beta = to_numpy(kl.beta) if kl.center else 0.0
-        again = gamma * (ctx.x_k - mean) / np.sqrt(var + ln.eps) + beta
+        again = _keras_normalization(kl, ctx.x_k, mean, var, ln.eps)
         confirmed = ctx.matches_torch(again)
         ctx.checked.append("candidate: Keras's LayerNormalization re-run with PyTorch's eps")
         found.append(Suspect(
