@@ -8,7 +8,7 @@ Import it first in every notebook, before ``torch`` and ``tensorflow``::
     sbs.seed_everything(0)
 
 It holds tools, never solutions: seeding, conversion to NumPy, parity assertions, weight
-porting, plots, and warnings caught as text.
+porting, plots, warnings caught as text, and Keras code run on another backend in a child process.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from . import runtime
 
 THREADS = runtime.prepare()  # must run before either framework is imported
 
+from .backends import BackendError, BackendProcess, run_on_backend  # noqa: E402
 from .messages import captured_warnings  # noqa: E402
 from .parity import ParityError, ParityReport, assert_parity, to_numpy  # noqa: E402
 from .porting import (  # noqa: E402
@@ -46,7 +47,7 @@ def versions() -> dict[str, str]:
 
 
 __all__ = [
-    "THREADS", "ParityError", "captured_warnings", "ParityReport", "assert_parity", "batchnorm_to_keras",
-    "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch", "dense_to_linear",
-    "linear_to_dense", "seed_everything", "to_numpy", "torch_device", "versions",
+    "THREADS", "BackendError", "BackendProcess", "ParityError", "captured_warnings", "ParityReport",
+    "assert_parity", "batchnorm_to_keras", "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch", "dense_to_linear",
+    "linear_to_dense", "run_on_backend", "seed_everything", "to_numpy", "torch_device", "versions",
 ]

@@ -42,6 +42,7 @@ import numpy as np
 
 BACKENDS = ("tensorflow", "torch", "jax", "numpy")
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])  # the folder holding this sidebyside
+CHILD = "from sidebyside.backends import serve; serve()"  # what the child process runs
 
 
 class BackendError(RuntimeError):
@@ -99,6 +100,8 @@ def source_of(function) -> str:
 def serve() -> None:
     """The child's loop: one JSON request per line on stdin, one JSON reply per line on the original
     stdout. Runs until stdin closes."""
+    for name in filter(None, os.environ.get("SIDEBYSIDE_WITHOUT", "").split(",")):
+        sys.modules[name] = None  # `import name` now raises ImportError, as if it were not installed
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever a library writes to file descriptor 1 goes to stderr, not into the replies
     sys.stdout = sys.stderr
@@ -142,25 +145,36 @@ def serve() -> None:
 class BackendProcess:
     """A Python process whose Keras runs on ``backend``; see the module's docstring.
 
-    ``seed`` seeds Python, NumPy and the backend in the child. ``timeout`` (seconds) bounds the
-    start and each ``run``. ``env`` adds environment variables for the child."""
+    ``seed`` seeds Python, NumPy and the backend in the child. ``without`` names packages the child
+    treats as not installed; by default a child on another backend than TensorFlow hides TensorFlow,
+    as on a machine where only that backend is installed: Keras otherwise imports TensorFlow (about
+    0.4 GiB) whenever it is installed, for instance to check for ``tf.TensorShape`` when it saves a
+    ``.keras`` file (``keras/src/saving/serialization_lib.py``). ``timeout`` (seconds) bounds the
+    start and each ``run``. The child starts at once and imports Keras while the caller goes on;
+    the first ``run`` waits for it. ``env`` adds environment variables for the child."""
 
-    def __init__(self, backend: str = "torch", *, seed: int = 0, timeout: float = 120.0,
-                 env: dict[str, str] | None = None):
+    def __init__(self, backend: str = "torch", *, seed: int = 0, without: tuple[str, ...] | None = None,
+                 timeout: float = 120.0, env: dict[str, str] | None = None):
         if backend not in BACKENDS:
             raise ValueError(f"unknown Keras backend {backend!r}; one of {BACKENDS}")
         self.backend, self.timeout = backend, timeout
+        self.without = tuple(without) if without is not None else (() if backend == "tensorflow" else ("tensorflow",))
         self._stderr = tempfile.TemporaryFile()
         paths = [PACKAGE_PARENT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         child_env = {**os.environ, **(env or {}), "KERAS_BACKEND": backend, "SIDEBYSIDE_SEED": str(seed),
+                     "SIDEBYSIDE_WITHOUT": ",".join(self.without),
                      "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)), "PYTHONUNBUFFERED": "1"}
-        self._proc = subprocess.Popen([sys.executable, "-m", "sidebyside.backends"], stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._stderr, env=child_env, cwd=os.getcwd())
-        self._buffer = b""
-        ready = self._receive()
-        if ready.get("backend") != backend:
-            self.close()
-            raise BackendError(f"the child runs Keras on {ready.get('backend')!r}, not {backend!r}")
+        self._buffer, self._ready = b"", False  # it imports Keras while this process goes on
+
+    def _wait_until_ready(self) -> None:
+        if not self._ready:
+            ready = self._receive()
+            if ready.get("backend") != self.backend:
+                self.close()
+                raise BackendError(f"the child runs Keras on {ready.get('backend')!r}, not {self.backend!r}")
+            self._ready = True
 
     # what the child wrote to stderr so far (warnings, logs): never printed, kept here
     @property
@@ -194,6 +208,7 @@ class BackendProcess:
         the dict ``result`` that the code filled, decoded (tensors and variables as NumPy arrays)."""
         if self._proc.poll() is not None:
             raise BackendError(f"the {self.backend} process has ended (code {self._proc.returncode})")
+        self._wait_until_ready()
         request = json.dumps({"code": textwrap.dedent(code), "inputs": encode(inputs)}) + "\n"
         self._proc.stdin.write(request.encode("utf-8"))
         self._proc.stdin.flush()
@@ -240,19 +255,17 @@ class BackendProcess:
             self.close()
 
 
-def run_on_backend(backend: str, code: str, *, functions=(), seed: int = 0, timeout: float = 120.0,
+def run_on_backend(backend: str, code: str, *, functions=(), seed: int = 0, without=None, timeout: float = 120.0,
                    **inputs) -> dict:
     """Run ``code`` once in a fresh process whose Keras uses ``backend`` (after defining
     ``functions`` there by their source) and return its ``result`` dict. Raises BackendError if the
-    code fails or the process does not exit cleanly (exit code 0)."""
-    with BackendProcess(backend, seed=seed, timeout=timeout) as child:
+    code fails or the process does not exit cleanly (exit code 0). Options as ``BackendProcess``."""
+    with BackendProcess(backend, seed=seed, without=without, timeout=timeout) as child:
         if functions:
             child.define(*functions)
         out = child.run(code, **inputs)
-    if child.close() != 0:
-        raise BackendError(f"the {backend} process exited with code {child.close()}:\n{child.stderr[-2000:]}")
+    code = child.close()
+    if code != 0:
+        raise BackendError(f"the {backend} process exited with code {code}:\n{child.stderr[-2000:]}")
     return out
 
-
-if __name__ == "__main__":
-    serve()
