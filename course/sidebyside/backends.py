@@ -193,6 +193,7 @@ class BackendProcess:
             left = deadline - time.monotonic()
             if left <= 0:
                 self._proc.kill()
+                self._proc.wait()
                 raise BackendError(f"the {self.backend} process did not answer within {self.timeout:g} s")
             if select.select([fd], [], [], left)[0]:
                 chunk = os.read(fd, 1 << 20)
