@@ -11,7 +11,7 @@ running, and runs code in it on request::
     out["y"]                                   # a NumPy array, computed by torch
 
 The code runs in one namespace that lives as long as the process (``keras``, ``ops`` = ``keras.ops``,
-``np`` and ``sbs`` are predefined); it stores what it wants back in the dict ``result``. Values
+``np``, ``sbs`` and, on the torch backend, ``torch`` are predefined); it stores what it wants back in the dict ``result``. Values
 travel both ways as plain data, never pickles: NumPy arrays (any tensor or variable is converted),
 numbers, strings, booleans, ``None``, and lists, tuples and string-keyed dicts of those.
 
@@ -28,7 +28,9 @@ import contextlib
 import inspect
 import io
 import json
+import linecache
 import os
+import re
 import select
 import subprocess
 import sys
@@ -90,9 +92,30 @@ def decode(data):
     return data
 
 
-def source_of(function) -> str:
-    """The source code of a function or class (defined in a file or a notebook cell), dedented."""
-    return textwrap.dedent(inspect.getsource(function))
+def source_of(obj) -> str:
+    """The source code of a function or class (defined in a file or a notebook cell), dedented, with
+    its decorators."""
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        if not inspect.isclass(obj):
+            raise
+    # Python 3.11 looks for a class in its module's file, and a notebook's __main__ has none. A method's
+    # code knows its file (the cell, which IPython keeps in linecache): search upwards from there.
+    header = re.compile(rf"^(\s*)class\s+{re.escape(obj.__name__)}\b")
+    for member in vars(obj).values():
+        code = getattr(getattr(member, "__func__", member), "__code__", None)
+        if code is None:
+            continue
+        lines = linecache.getlines(code.co_filename)
+        for i in range(min(code.co_firstlineno, len(lines)) - 1, -1, -1):
+            match = header.match(lines[i])
+            if match:
+                start = i
+                while start > 0 and lines[start - 1].startswith(match.group(1) + "@"):
+                    start -= 1  # the class's decorators
+                return textwrap.dedent("".join(lines[start:i] + inspect.getblock(lines[i:])))
+    raise OSError(f"cannot find the source code of class {obj.__name__}")
 
 
 # --- the child --------------------------------------------------------------------------------------
@@ -121,6 +144,8 @@ def serve() -> None:
         torch.manual_seed(seed)
 
     namespace = {"__name__": "__backend__", "keras": keras, "ops": keras.ops, "np": np, "sbs": sbs}
+    if keras.backend.backend() == "torch":
+        namespace["torch"] = sys.modules["torch"]
 
     def reply(message: dict) -> None:
         replies.write(json.dumps(message) + "\n")
