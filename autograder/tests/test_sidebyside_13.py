@@ -51,6 +51,25 @@ def test_source_of_a_nested_function_is_dedented():
     assert namespace["inner"](1) == 2
 
 
+def test_source_of_a_class_defined_in_a_notebook_cell_keeps_its_decorators():
+    import linecache
+
+    cell = ("import functools\n\n\n@functools.total_ordering\nclass Cell:\n    def __eq__(self, other):\n"
+            "        return True\n\n    def __lt__(self, other):\n        return False\n\n\nafter = 1\n")
+    filename = "<notebook cell 7>"                              # IPython keeps cells in linecache like this
+    linecache.cache[filename] = (len(cell), None, cell.splitlines(True), filename)
+    namespace = {"__name__": "a_notebook_without_a_file"}
+    exec(compile(cell, filename, "exec"), namespace)
+    try:
+        text = backends.source_of(namespace["Cell"])
+    finally:
+        del linecache.cache[filename]
+    assert text.startswith("@functools.total_ordering\nclass Cell:\n") and "after" not in text
+    fresh = {}
+    exec("import functools\n" + text, fresh)
+    assert fresh["Cell"]() == 1 and not fresh["Cell"]() < 1
+
+
 def test_an_unknown_backend_is_refused_before_anything_starts():
     with pytest.raises(ValueError, match="unknown Keras backend 'pytorch'"):
         backends.BackendProcess("pytorch")
