@@ -8,7 +8,8 @@ Import it first in every notebook, before ``torch`` and ``tensorflow``::
     sbs.seed_everything(0)
 
 It holds tools, never solutions: seeding, conversion to NumPy, parity assertions, weight
-porting, plots, warnings caught as text, and a layer-by-layer parity debugger (``diagnose``).
+porting, plots, warnings caught as text, a layer-by-layer parity debugger (``diagnose``), and Keras code run
+on another backend in a child process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .attention import (  # noqa: E402
     encoder_layer_to_keras, encoder_layer_to_torch, layernorm_to_keras, layernorm_to_torch, mha_to_keras,
     mha_to_torch,
 )
+from .backends import BackendError, BackendProcess, run_on_backend  # noqa: E402
 from .diagnose import Diagnosis, Suspect, diagnose  # noqa: E402
 from .messages import captured_warnings  # noqa: E402
 from .parity import ParityError, ParityReport, assert_parity, to_numpy  # noqa: E402
@@ -52,10 +54,9 @@ def versions() -> dict[str, str]:
 
 
 __all__ = [
-    "THREADS", "Diagnosis", "ParityError", "Suspect", "captured_warnings", "diagnose", "ParityReport",
-    "assert_parity", "batchnorm_to_keras", "batchnorm_to_torch", "conv2d_to_keras", "conv2d_to_torch",
-    "dense_to_linear", "encoder_layer_to_keras", "encoder_layer_to_torch", "layernorm_to_keras",
+    "THREADS", "BackendError", "BackendProcess", "Diagnosis", "ParityError", "Suspect", "captured_warnings",
+    "diagnose", "ParityReport", "assert_parity", "batchnorm_to_keras", "batchnorm_to_torch", "conv2d_to_keras",
+    "conv2d_to_torch", "dense_to_linear", "encoder_layer_to_keras", "encoder_layer_to_torch", "layernorm_to_keras",
     "layernorm_to_torch", "linear_to_dense", "mha_to_keras", "mha_to_torch", "reorder_gates", "rnn_to_keras",
-    "rnn_to_torch", "seed_everything", "to_numpy",
-    "torch_device", "versions",
+    "rnn_to_torch", "run_on_backend", "seed_everything", "to_numpy", "torch_device", "versions",
 ]
