@@ -32,6 +32,7 @@ import ctypes
 import importlib
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -39,7 +40,7 @@ import struct
 import sys
 import time
 
-CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWUSER = 0x00020000, 0x02000000, 0x04000000, 0x10000000
 CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -107,16 +108,21 @@ def set_limits(limits: dict) -> None:
 
 
 def drop_privileges(uid: int) -> None:
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
+    """Root: the leased uid, no groups. Not root: the uid stays (the only one mapped), the groups
+    too (as a fresh non-root kernel's); in both, no capability left or ever regained."""
+    as_root = os.getuid() == 0
+    if as_root:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
     for cap in range(64):  # the bounding set: nothing can ever be regained, not even by exec
         if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) != 0:
             break  # EINVAL: past the last capability this kernel knows
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-    os.setresuid(uid, uid, uid)
+    if as_root:
+        os.setresuid(uid, uid, uid)
     clear_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != uid or os.getgroups():
+    if os.getuid() != uid or os.geteuid() != uid or (as_root and (os.getgid() != uid or os.getgroups())):
         raise RuntimeError("the uid did not change")
 
 
@@ -199,12 +205,19 @@ def run_a(req: dict, status_w: int, zygote: int) -> None:
         if os.getppid() != zygote:
             os._exit(1)
         os.setsid()
-        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP),
-               "unshare")
+        nested = os.getuid() != 0  # not root: a user namespace of its own, owning the others
+        uid, gid = os.getuid(), os.getgid()
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP
+                            | (CLONE_NEWUSER if nested else 0)), "unshare")
+        if nested:  # the same single uid and gid mapped: nothing of the zygote's namespace can be acted on
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         pid = os.fork()
         if pid == 0:
             run_b(req, status_w)
+        os.write(status_w, f"pid {pid}\n".encode())  # B, as the zygote numbers it: the grader finds it by this
     except BaseException as e:  # noqa: BLE001
         os.write(status_w, f"{type(e).__name__}: {e}"[:STATUS_BYTES - 1].encode())
         os._exit(120)
@@ -217,8 +230,9 @@ def run_a(req: dict, status_w: int, zygote: int) -> None:
 
 def valid(req, base: str) -> str:
     """Why a request is refused ('' if it is fine): the grader is trusted, but a typo must not give
-    a child root or the zygote's own folder."""
-    if not isinstance(req, dict) or not isinstance(req.get("uid"), int) or req["uid"] not in UIDS:
+    a child root or the zygote's own folder. Not root, the only uid there is is the zygote's own."""
+    uids = UIDS if os.getuid() == 0 else (os.getuid(),)
+    if not isinstance(req, dict) or not isinstance(req.get("uid"), int) or req["uid"] not in uids:
         return "the uid is not a sandbox uid"
     d = req.get("dir")
     if not isinstance(d, str) or os.path.dirname(d) != base or "/." in d or not os.path.isdir(d):
@@ -240,13 +254,21 @@ def spawn(req: dict) -> dict:
         os.close(null)
         run_a(req, status_w, zygote)
     os.close(status_w)
-    try:
-        ready, _, _ = select.select([status_r], [], [], 30)
-        text = os.read(status_r, STATUS_BYTES).decode(errors="replace") if ready else "no answer within 30 s"
+    text, deadline = "", time.monotonic() + 30
+    try:  # "pid N" from A, then "ok" from B (or a reason); bounded, until both have closed the pipe
+        while len(text) < STATUS_BYTES and time.monotonic() < deadline:
+            if not select.select([status_r], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                break
+            chunk = os.read(status_r, STATUS_BYTES - len(text)).decode(errors="replace")
+            if not chunk:
+                break
+            text += chunk
     finally:
         os.close(status_r)
-    if text == "ok":
-        return {"ok": True}
+    found = re.search(r"pid (\d+)\n", text)  # A's line and B's "ok" may come in either order
+    if found and text[:found.start()] + text[found.end():] == "ok":
+        return {"ok": True, "pid": int(found.group(1))}
+    text = text or "no answer within 30 s"
     os.kill(pid, signal.SIGKILL)
     return {"ok": False, "reason": f"the child's sandbox could not be set up: {text}"}
 
