@@ -1,6 +1,8 @@
 """The pre-started process of a worker slot: imports the frameworks once, then forks one sandboxed
-kernel per submission. It runs INSIDE the sandbox (``sandbox.zygote_command``), as root with five
-capabilities (SYS_ADMIN, SETUID, SETGID, SETPCAP, NET_ADMIN) and nothing else; the grader starts it
+kernel per submission. It runs INSIDE the sandbox (``sandbox.zygote_command``): when the grader is
+root, as root with five capabilities (SYS_ADMIN, SETUID, SETGID, SETPCAP, NET_ADMIN) and nothing else;
+otherwise as the grader's uid with no capability at all, in the user namespace of a fresh non-root
+kernel's sandbox (each child then makes its own user namespace, below). The grader starts it
 with ``python -c <this file's text>``, so the grader's own package is never visible in the sandbox.
 Only the standard library is used here (and the modules it is told to preload).
 
@@ -11,20 +13,22 @@ party that can reach it): one JSON line per request on stdin, one JSON line per 
     start:   argv[1] = JSON list of modules to import, in order (the assignment's own imports)
              reply {"ready": true, "threads": 1, "seconds": 4.4, "fds": [...]} and serve,
              or {"ready": false, "reason": ...} and exit (a thread started before a fork is unsafe)
-    request: {"uid": 61234, "dir": "/tmp/grade-zygote-x/3", "limits": {...}}
-    reply:   {"ok": true} once the child's sandbox is set up, or {"ok": false, "reason": ...}
+    request: {"uid": 61234, "dir": "/tmp/grade-zygote-x/3", "limits": {...}}  (not root: the zygote's own uid)
+    reply:   {"ok": true, "pid": B's pid here} once the child's sandbox is set up, or {"ok": false, "reason": ...}
 
 Each child is three processes, all forked, none exec'd:
 
-A (root, this sandbox's namespaces): a new session; unshares mount, network, IPC, UTS, cgroup and
-  PID namespaces; forks B and waits for it (the zygote reaps A).
+A (the zygote's uid, this sandbox's namespaces): a new session; unshares mount, network, IPC, UTS,
+  cgroup and PID namespaces, and when not root a user namespace that owns them, mapping only its own
+  uid and gid (setgroups denied): A has capabilities there alone, none over the zygote's namespaces;
+  forks B, reports B's pid and waits for it (the zygote reaps A).
 B (PID 1 of the child's own PID namespace): mounts its own /proc, a fresh /tmp and /dev/shm, the
   submission's scratch folder at /home/student and its runtime folder (connection file, sockets) at
   its path under /tmp (other children's folders are not mounted at all); brings up its own loopback;
   sets the rlimits; drops to the leased uid for good (no groups, empty capability sets and bounding
-  set, no_new_privs). It reports "ok" on a pipe that only the zygote reads, closes it, forks C and
+  set, no_new_privs); not root, the uid stays, the one mapped, and the capabilities go the same way. It reports "ok" on a pipe that only the zygote reads, closes it, forks C and
   reaps orphans until C exits; then the PID namespace, and everything in it, dies.
-C (the leased uid, PID 2): stdin /dev/null, stdout and stderr to runtime/kernel.log, fresh random
+C (the leased uid, or not root the grader's, PID 2): stdin /dev/null, stdout and stderr to runtime/kernel.log, fresh random
   states, then ipykernel on the connection file: the student's kernel.
 """
 
