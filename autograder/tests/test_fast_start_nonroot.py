@@ -31,3 +31,31 @@ def test_the_fast_start_tests_pass_as_a_non_root_grader():
     assert r.returncode == 0, summary
     assert " skipped" not in r.stdout.splitlines()[-1] and "passed" in r.stdout.splitlines()[-1], summary
     assert os.geteuid() == 0  # unix_users skips otherwise: the run above was really another user's
+
+
+TWO_GRADERS = """
+import sys
+from autograder import config, fast_start
+settings = config.Autograder(memory_bytes=2**30)
+limits, run = settings.sandbox_limits(), settings.run_limits()
+for i in range(3):
+    k, why = fast_start.start_kernel(("sidebyside", "numpy"), limits, None, run.message_bytes, 60)
+    assert k, why
+    k.kc.execute_interactive(f"open('/home/student/marker', 'w').write('{sys.argv[1]}{i}')", timeout=30, output_hook=print)
+    print("found", open(f"/proc/{k.init_pid}/root/home/student/marker").read(), flush=True)
+    k.stop()
+"""
+
+
+def test_two_graders_of_one_uid_each_find_and_stop_their_own_children():
+    """Not root, every zygote and child of the instructor has one uid: the grader finds a child by the
+    pid its zygote reports, under that zygote only, and stops it by its PID namespace."""
+    tool("bwrap")
+    with unix_users(USER):
+        procs = [subprocess.Popen(user_command(USER, str(VENV_BIN / "python"), "-c", TWO_GRADERS, tag, env=ENV),
+                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for tag in ("a", "b")]
+        outs = [p.communicate(timeout=300) for p in procs]
+    for tag, (out, err) in zip("ab", outs, strict=True):
+        assert [line for line in out.splitlines() if line.startswith("found")] == [f"found {tag}{i}" for i in range(3)], \
+            out + err
