@@ -65,8 +65,8 @@ class Autograder(Configurable):
                   "grade.").tag(config=True)
     fast_start = Bool(True, help="Fork each kernel from a pre-started process per worker that has "
                       "imported what the assignment's read-only cells import (the frameworks are paid once per "
-                      "worker, not per student), in the same sandbox; needs root, and falls back to a fresh "
-                      "kernel when it cannot start. Does not decide a grade.").tag(config=True)
+                      "worker, not per student), in the same sandbox (with or without root), and falls back to a "
+                      "fresh kernel when it cannot start. Does not decide a grade.").tag(config=True)
     course_conventions = Bool(True, help="Also enforce this course's assignment conventions "
                               "(test_qN_ ids, PyTorch and TensorFlow graded apart, a parity exercise, "
                               "hidden tests, four exercises); the grading rules always apply.").tag(config=True)

@@ -11,7 +11,7 @@ or another child), with its own scratch folder, /tmp and /dev/shm, the same rlim
 and fresh random states. The zygote never runs student code, holds nothing of any student, and reads
 nothing a child writes except the one status line its child sends before student code exists.
 
-When the fast start is impossible (no root, a zygote that does not come up, a thread started by an
+When the fast start is impossible (a zygote that does not come up, a thread started by an
 import, a child that cannot be set up) the submission runs in a fresh kernel, exactly as with
 ``fast_start=False``; the reason is kept in the run's ``phases``.
 """
@@ -128,7 +128,8 @@ class Zygote:
         folder.mkdir(mode=0o711)
         return folder
 
-    def spawn(self, uid: int, folder: Path, connection_file: str, limits: SandboxLimits, timeout: float) -> None:
+    def spawn(self, uid: int, folder: Path, connection_file: str, limits: SandboxLimits, timeout: float) -> int:
+        """Starts a child; returns B's pid as the zygote numbers it."""
         request = {"uid": uid, "dir": str(folder), "connection_file": connection_file,
                    "limits": {"memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
                               "open_files": limits.open_files, "processes": limits.processes,
@@ -141,6 +142,7 @@ class Zygote:
             answer = self._read(timeout)
         if not answer.get("ok"):
             raise ZygoteError(answer.get("reason", "no reason given"))
+        return answer["pid"]
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -202,12 +204,15 @@ class ForkedKernel:
     def __init__(self, zygote: Zygote, limits: SandboxLimits, files: dict[str, bytes] | None, max_message_bytes: int):
         self.zygote, self.limits, self.files = zygote, limits, files
         self.max_message_bytes = max_message_bytes
-        self.lease = sandbox.UidLease()
-        self.uid = self.lease.uid
-        sandbox.wait_for_uid_to_vanish(self.uid, grace=0)
+        # As root, a leased uid of its own; otherwise the grader's uid, as a fresh non-root kernel's
+        self.lease = sandbox.UidLease() if os.geteuid() == 0 else None
+        self.uid = self.lease.uid if self.lease else os.getuid()
+        if self.lease:
+            sandbox.wait_for_uid_to_vanish(self.uid, grace=0)
         self.workdir = self.zygote.folder(self.uid)
         self.km = self.kc = None
         self.init_pid = None  # B: PID 1 of the child's namespace, as this machine numbers it
+        self.namespace = ""  # B's PID namespace: every process of the child is in it
         self.zygote_start: dict = {}
 
     def start(self, timeout: float) -> None:
@@ -224,30 +229,42 @@ class ForkedKernel:
                            client_class=f"{__package__}.kernel._CappedClient")
         km.write_connection_file()
         self.km = km
-        for p in (runtime, scratch, *scratch.rglob("*"), Path(km.connection_file)):
+        for p in (runtime, scratch, *scratch.rglob("*"), Path(km.connection_file)) if self.lease else ():
             os.chown(p, self.uid, self.uid)
-        self.zygote.spawn(self.uid, self.workdir, km.connection_file, self.limits, timeout)
-        self.init_pid = _init_pid(self.uid)
+        pid = self.zygote.spawn(self.uid, self.workdir, km.connection_file, self.limits, timeout)
+        self.init_pid = _init_pid(self.uid, pid, self.zygote.proc.pid)
+        self.namespace = _namespace(self.init_pid) if self.init_pid else ""
         self.kc = km.client(max_message_bytes=self.max_message_bytes)
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=timeout)
 
     def kill(self) -> None:
-        """The whole child goes: every process of its uid (B first: its namespace dies with it)."""
+        """The whole child goes: B first (its PID namespace, and everything in it, dies with it), then
+        as root every process of its leased uid; not root, the uid is the grader's own: B's namespace only."""
         if self.init_pid:
             _kill(self.init_pid, self.uid)
-        for pid in sandbox.processes_of(self.uid):
+        for pid in sandbox.processes_of(self.uid) if self.lease else self.members():
             _kill(pid, self.uid)
+
+    def members(self) -> list[int]:
+        """The processes still in the child's PID namespace."""
+        return [p for p in sandbox.processes_of(self.uid) if self.namespace and _namespace(p) == self.namespace]
 
     def stop(self) -> None:
         try:
             if self.kc:
                 self.kc.stop_channels()
             self.kill()
-            sandbox.wait_for_uid_to_vanish(self.uid)
+            if self.lease:
+                sandbox.wait_for_uid_to_vanish(self.uid)
+            else:
+                deadline = time.monotonic() + 10
+                while self.members() and time.monotonic() < deadline:
+                    time.sleep(0.1)
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
-            self.lease.release()
+            if self.lease:
+                self.lease.release()
 
     def alive(self) -> bool:
         return bool(self.init_pid) and _state(self.init_pid, self.uid) not in ("", "Z", "X")
@@ -269,12 +286,29 @@ def _state(pid: int, uid: int) -> str:
     return status["State"][:1]
 
 
-def _init_pid(uid: int, timeout: float = 10.0) -> int | None:
-    """B's pid here: the process of ``uid`` that is PID 1 in its own namespace."""
+def _namespace(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        pid = int(_status(pid).get("PPid", "0"))
+        if pid == ancestor:
+            return True
+    return False
+
+
+def _init_pid(uid: int, zygote_numbered: int, zygote_sandbox: int, timeout: float = 10.0) -> int | None:
+    """B's pid here: the process of ``uid``, under this zygote's sandbox, that is PID 1 in its own
+    namespace and ``zygote_numbered`` in the zygote's (not root, every zygote and child has one uid)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for pid in sandbox.processes_of(uid):
-            if _status(pid).get("NSpid", "").split()[-1:] == ["1"]:
+            if (_status(pid).get("NSpid", "").split()[-2:] == [str(zygote_numbered), "1"]
+                    and _descends_from(pid, zygote_sandbox)):
                 return pid
         time.sleep(0.02)
     return None
@@ -291,8 +325,6 @@ def _kill(pid: int, uid: int) -> None:
 def start_kernel(preload: tuple[str, ...], limits: SandboxLimits, files, max_message_bytes: int,
                  timeout: float) -> tuple[ForkedKernel | None, str]:
     """A started kernel forked from this worker's zygote, or (None, why not)."""
-    if os.geteuid() != 0:
-        return None, "the fast start needs root (each child gets its own uid)"
     try:
         zygote = zygote_for(preload, limits, timeout)
     except ZygoteError as e:

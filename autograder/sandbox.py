@@ -219,15 +219,18 @@ ZYGOTE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_
 
 def zygote_command(argv: list[str], base: Path, limits: Limits) -> list[str]:
     """The command line of a worker slot's zygote: the same sandbox as a kernel's (same mounts,
-    namespaces and environment), but run as root with only ``ZYGOTE_CAPS``, so that it can give
-    each forked child its own namespaces, mounts, rlimits and uid (see zygote.py). ``base`` holds
-    the children's folders (root's, 0711: a child's own folders are its uid's, 0700). Root only:
-    without root there is no second uid to give a child."""
-    if os.geteuid() != 0:
-        raise SandboxUnavailable("the fast start needs root (each child gets its own uid)")
-    caps = [a for cap in ZYGOTE_CAPS for a in ("--cap-add", cap)]
-    args = [shutil.which("prlimit") or "/usr/bin/prlimit", "--core=0", "--", bwrap_path(), "--cap-drop", "ALL", *caps,
-            *_isolation()]
+    namespaces and environment), so that it can give each forked child its own namespaces, mounts,
+    rlimits and uid (see zygote.py). ``base`` holds the children's folders (0711: a child's own
+    folders are 0700). As root it runs as root with only ``ZYGOTE_CAPS``, and each child gets its
+    own leased uid. Not root it is exactly a fresh kernel's sandbox (a user namespace, every
+    capability dropped): each child then creates its own user namespace inside it, mapping the same
+    single uid, and keeps the grader's uid, as a fresh non-root kernel does."""
+    privileges = ["--cap-drop", "ALL"]
+    if os.geteuid() == 0:
+        privileges += [a for cap in ZYGOTE_CAPS for a in ("--cap-add", cap)]
+    else:
+        privileges = ["--unshare-user", *privileges]
+    args = [shutil.which("prlimit") or "/usr/bin/prlimit", "--core=0", "--", bwrap_path(), *privileges, *_isolation()]
     args += _parents(base) + ["--bind", str(base), str(base)]
     args += ["--perms", "0755", "--dir", "/home", "--perms", "0755", "--dir", "/home/student", "--chdir", "/home/student"]
     return args + _environment(limits) + ["--"] + list(argv)

@@ -1,6 +1,8 @@
 """The pre-started process of a worker slot: imports the frameworks once, then forks one sandboxed
-kernel per submission. It runs INSIDE the sandbox (``sandbox.zygote_command``), as root with five
-capabilities (SYS_ADMIN, SETUID, SETGID, SETPCAP, NET_ADMIN) and nothing else; the grader starts it
+kernel per submission. It runs INSIDE the sandbox (``sandbox.zygote_command``): when the grader is
+root, as root with five capabilities (SYS_ADMIN, SETUID, SETGID, SETPCAP, NET_ADMIN) and nothing else;
+otherwise as the grader's uid with no capability at all, in the user namespace of a fresh non-root
+kernel's sandbox (each child then makes its own user namespace, below). The grader starts it
 with ``python -c <this file's text>``, so the grader's own package is never visible in the sandbox.
 Only the standard library is used here (and the modules it is told to preload).
 
@@ -11,20 +13,22 @@ party that can reach it): one JSON line per request on stdin, one JSON line per 
     start:   argv[1] = JSON list of modules to import, in order (the assignment's own imports)
              reply {"ready": true, "threads": 1, "seconds": 4.4, "fds": [...]} and serve,
              or {"ready": false, "reason": ...} and exit (a thread started before a fork is unsafe)
-    request: {"uid": 61234, "dir": "/tmp/grade-zygote-x/3", "limits": {...}}
-    reply:   {"ok": true} once the child's sandbox is set up, or {"ok": false, "reason": ...}
+    request: {"uid": 61234, "dir": "/tmp/grade-zygote-x/3", "limits": {...}}  (not root: the zygote's own uid)
+    reply:   {"ok": true, "pid": B's pid here} once the child's sandbox is set up, or {"ok": false, "reason": ...}
 
 Each child is three processes, all forked, none exec'd:
 
-A (root, this sandbox's namespaces): a new session; unshares mount, network, IPC, UTS, cgroup and
-  PID namespaces; forks B and waits for it (the zygote reaps A).
+A (the zygote's uid, this sandbox's namespaces): a new session; unshares mount, network, IPC, UTS,
+  cgroup and PID namespaces, and when not root a user namespace that owns them, mapping only its own
+  uid and gid (setgroups denied): A has capabilities there alone, none over the zygote's namespaces;
+  forks B, reports B's pid and waits for it (the zygote reaps A).
 B (PID 1 of the child's own PID namespace): mounts its own /proc, a fresh /tmp and /dev/shm, the
   submission's scratch folder at /home/student and its runtime folder (connection file, sockets) at
   its path under /tmp (other children's folders are not mounted at all); brings up its own loopback;
   sets the rlimits; drops to the leased uid for good (no groups, empty capability sets and bounding
-  set, no_new_privs). It reports "ok" on a pipe that only the zygote reads, closes it, forks C and
+  set, no_new_privs); not root, the uid stays, the one mapped, and the capabilities go the same way. It reports "ok" on a pipe that only the zygote reads, closes it, forks C and
   reaps orphans until C exits; then the PID namespace, and everything in it, dies.
-C (the leased uid, PID 2): stdin /dev/null, stdout and stderr to runtime/kernel.log, fresh random
+C (the leased uid, or not root the grader's, PID 2): stdin /dev/null, stdout and stderr to runtime/kernel.log, fresh random
   states, then ipykernel on the connection file: the student's kernel.
 """
 
@@ -32,6 +36,7 @@ import ctypes
 import importlib
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -39,7 +44,7 @@ import struct
 import sys
 import time
 
-CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWUSER = 0x00020000, 0x02000000, 0x04000000, 0x10000000
 CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -107,16 +112,21 @@ def set_limits(limits: dict) -> None:
 
 
 def drop_privileges(uid: int) -> None:
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
+    """Root: the leased uid, no groups. Not root: the uid stays (the only one mapped), the groups
+    too (as a fresh non-root kernel's); in both, no capability left or ever regained."""
+    as_root = os.getuid() == 0
+    if as_root:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
     for cap in range(64):  # the bounding set: nothing can ever be regained, not even by exec
         if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) != 0:
             break  # EINVAL: past the last capability this kernel knows
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-    os.setresuid(uid, uid, uid)
+    if as_root:
+        os.setresuid(uid, uid, uid)
     clear_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != uid or os.getgroups():
+    if os.getuid() != uid or os.geteuid() != uid or (as_root and (os.getgid() != uid or os.getgroups())):
         raise RuntimeError("the uid did not change")
 
 
@@ -199,12 +209,19 @@ def run_a(req: dict, status_w: int, zygote: int) -> None:
         if os.getppid() != zygote:
             os._exit(1)
         os.setsid()
-        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP),
-               "unshare")
+        nested = os.getuid() != 0  # not root: a user namespace of its own, owning the others
+        uid, gid = os.getuid(), os.getgid()
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP
+                            | (CLONE_NEWUSER if nested else 0)), "unshare")
+        if nested:  # the same single uid and gid mapped: nothing of the zygote's namespace can be acted on
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         pid = os.fork()
         if pid == 0:
             run_b(req, status_w)
+        os.write(status_w, f"pid {pid}\n".encode())  # B, as the zygote numbers it: the grader finds it by this
     except BaseException as e:  # noqa: BLE001
         os.write(status_w, f"{type(e).__name__}: {e}"[:STATUS_BYTES - 1].encode())
         os._exit(120)
@@ -217,8 +234,9 @@ def run_a(req: dict, status_w: int, zygote: int) -> None:
 
 def valid(req, base: str) -> str:
     """Why a request is refused ('' if it is fine): the grader is trusted, but a typo must not give
-    a child root or the zygote's own folder."""
-    if not isinstance(req, dict) or not isinstance(req.get("uid"), int) or req["uid"] not in UIDS:
+    a child root or the zygote's own folder. Not root, the only uid there is is the zygote's own."""
+    uids = UIDS if os.getuid() == 0 else (os.getuid(),)
+    if not isinstance(req, dict) or not isinstance(req.get("uid"), int) or req["uid"] not in uids:
         return "the uid is not a sandbox uid"
     d = req.get("dir")
     if not isinstance(d, str) or os.path.dirname(d) != base or "/." in d or not os.path.isdir(d):
@@ -240,13 +258,21 @@ def spawn(req: dict) -> dict:
         os.close(null)
         run_a(req, status_w, zygote)
     os.close(status_w)
-    try:
-        ready, _, _ = select.select([status_r], [], [], 30)
-        text = os.read(status_r, STATUS_BYTES).decode(errors="replace") if ready else "no answer within 30 s"
+    text, deadline = "", time.monotonic() + 30
+    try:  # "pid N" from A, then "ok" from B (or a reason); bounded, until both have closed the pipe
+        while len(text) < STATUS_BYTES and time.monotonic() < deadline:
+            if not select.select([status_r], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                break
+            chunk = os.read(status_r, STATUS_BYTES - len(text)).decode(errors="replace")
+            if not chunk:
+                break
+            text += chunk
     finally:
         os.close(status_r)
-    if text == "ok":
-        return {"ok": True}
+    found = re.search(r"pid (\d+)\n", text)  # A's line and B's "ok" may come in either order
+    if found and text[:found.start()] + text[found.end():] == "ok":
+        return {"ok": True, "pid": int(found.group(1))}
+    text = text or "no answer within 30 s"
     os.kill(pid, signal.SIGKILL)
     return {"ok": False, "reason": f"the child's sandbox could not be set up: {text}"}
 
