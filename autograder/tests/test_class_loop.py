@@ -156,6 +156,10 @@ def grade_by_hand(browser, course: Path, student: str, cell: str, score: float, 
         page.goto(f"{base}/formgrader/submissions/{notebook_id}/")
         box = page.locator(f"input.score#{cell}")
         box.wait_for(timeout=120_000)
+        # A person types once the page has loaded; the formgrader binds its save-on-change handlers only after it
+        # has fetched the grades and comments (formgrade.js sets these flags), so wait for them as a person would.
+        page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                               " && formgrader.comments && formgrader.comments.loaded", timeout=120_000)
         box.fill(str(score))
         box.press("Tab")  # the formgrader saves on change
         text = page.locator(f"textarea#{cell}-comment")
