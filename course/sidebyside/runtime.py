@@ -59,6 +59,8 @@ def thread_env(n: int) -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": str(n),
         "TF_NUM_INTRAOP_THREADS": str(n),
         "TF_NUM_INTEROP_THREADS": str(n),
+        # torch.compile compiles in the kernel itself, not in a pool of worker processes (about 0.3 GiB each)
+        "TORCHINDUCTOR_COMPILE_THREADS": "1",
     }
 
 
