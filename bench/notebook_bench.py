@@ -49,7 +49,7 @@ def run_notebook(path: Path, timeout: int = 600) -> dict:
     start = time.perf_counter()
     km.start_kernel(cwd=str(path.parent))
     # The kernel and every process it starts (torch.compile's workers, a child running another Keras backend).
-    tree = PeakRSS(km.provisioner.process.pid, grader_only=False)
+    tree = PeakRSS(km.provisioner.process.pid, grader_only=False, proportional=True)
     try:
         NotebookClient(nb, km=km, timeout=timeout, allow_errors=False).execute()
         wall = time.perf_counter() - start
@@ -65,8 +65,11 @@ class PeakRSS:
     """Peak resident memory of a process tree, sampled every 50 ms; processes whose uid is a
     sandbox uid (the students' kernels) are left out when ``grader_only``."""
 
-    def __init__(self, pid: int, grader_only: bool):
+    def __init__(self, pid: int, grader_only: bool, proportional: bool = False):
         self.pid, self.grader_only, self.peak, self._stop = pid, grader_only, 0, threading.Event()
+        # proportional: each page shared by n processes counts 1/n (Pss), so forked workers that share their
+        # parent's pages copy-on-write are not counted twice
+        self.field = "Pss" if proportional else "VmRSS"
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -96,7 +99,12 @@ class PeakRSS:
             return 0
         if self.grader_only and (61000 <= uid < 65000 or b"ipykernel" in cmd or b"bwrap" in cmd):
             return 0
-        m = re.search(r"^VmRSS:\s+(\d+)", status, re.M)
+        if self.field == "Pss":
+            try:
+                status = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                return 0
+        m = re.search(rf"^{self.field}:\s+(\d+)", status, re.M)
         return int(m.group(1)) * 1024 if m else 0
 
     def _run(self) -> None:
@@ -127,7 +135,7 @@ def lab_server_memory(notebook: Path, timeout: int = 600) -> float:
                                "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
                                f"--ServerApp.root_dir={ROOT}", "--ServerApp.allow_root=True"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    meter = PeakRSS(server.pid, grader_only=False)
+    meter = PeakRSS(server.pid, grader_only=False, proportional=True)
     try:
         base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}", "Content-Type": "application/json"}
         for _ in range(240):
