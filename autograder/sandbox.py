@@ -165,7 +165,7 @@ def sandbox_env(limits: Limits) -> dict[str, str]:
         "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "agg", "CUDA_VISIBLE_DEVICES": "",
         "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "TQDM_DISABLE": "1",
         "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
-        "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n,
+        "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n, "TORCHINDUCTOR_COMPILE_THREADS": "1",
     }
 
 

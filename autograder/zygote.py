@@ -46,7 +46,7 @@ import time
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWUSER = 0x00020000, 0x02000000, 0x04000000, 0x10000000
 CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 32, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
@@ -130,6 +130,26 @@ def drop_privileges(uid: int) -> None:
         raise RuntimeError("the uid did not change")
 
 
+def _read_only_mounts_under(top: str) -> list[str]:
+    """The read-only mount points below ``top``, outermost first (from /proc/self/mountinfo)."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            point, options = fields[4].replace("\\040", " "), fields[5].split(",")
+            if point.startswith(top.rstrip("/") + "/") and "ro" in options:
+                points.append(point)
+    return sorted(set(points), key=lambda p: p.count("/"))
+
+
+def _make_dirs(path: str) -> None:
+    done = ""
+    for part in path.strip("/").split("/"):
+        done += "/" + part
+        if not os.path.isdir(done):
+            os.mkdir(done, 0o755)
+
+
 def setup_b(req: dict) -> None:
     """In B, as root, in the new namespaces: the child's own file system view, network, limits."""
     folder = req["dir"]
@@ -137,12 +157,16 @@ def setup_b(req: dict) -> None:
     runtime_fd = os.open(runtime, os.O_PATH | os.O_DIRECTORY)  # kept across the /tmp mount below
     mount(scratch, "/home/student", None, MS_BIND)
     mount(None, "/home/student", None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
+    # What the sandbox bound read-only under /tmp (a checkout and its .venv there) stays visible; nothing else.
+    kept = {point: os.open(point, os.O_PATH | os.O_DIRECTORY) for point in _read_only_mounts_under("/tmp")
+            if not point.startswith(folder.rstrip("/").rsplit("/", 1)[0] + "/")}
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")  # hides every other child's folder
-    path = ""
-    for part in runtime.strip("/").split("/"):
-        path += "/" + part
-        if not os.path.isdir(path):
-            os.mkdir(path, 0o755)
+    for point, fd in sorted(kept.items()):
+        _make_dirs(point)
+        mount(f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
+        mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+    _make_dirs(runtime)
     mount(f"/proc/self/fd/{runtime_fd}", runtime, None, MS_BIND)
     os.close(runtime_fd)
     mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
