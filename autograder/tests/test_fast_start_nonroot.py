@@ -25,7 +25,8 @@ def test_the_fast_start_tests_pass_as_a_non_root_grader():
     tests = ["test_fast_start.py", "test_fast_start_examples.py"]
     with unix_users(USER):
         r = subprocess.run(user_command(USER, str(VENV_BIN / "python"), "-m", "pytest", "-p", "no:cacheprovider",
-                                        "-q", "-rA", "-n", "0", *tests, env=ENV),
+                                        "-q", "-rA", "-n", "0", "--basetemp", f"/home/{USER}/pytest-tmp", *tests,
+                                        env=ENV),  # not /tmp/pytest-of-USER: a user made again gets another uid
                            cwd=ROOT / "autograder" / "tests", capture_output=True, text=True, timeout=1500)
     summary = r.stdout[-6000:] + r.stderr[-2000:]
     assert r.returncode == 0, summary
