@@ -9,6 +9,7 @@ work is lost, none is done twice, and a changed submission never keeps an old sc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -182,14 +183,20 @@ def grade_assignment(assignment: str, submissions: Path | None = None, out: Path
         raise SystemExit(f"no student folders found in {submissions}")
     workers = workers or settings.workers or os.cpu_count() or 1
     progress = None if quiet else Progress(len(tasks))
+    db_url = db or coursedir.db_url
+    registration = gradebook.Registration(assignment, Path(tpl.root), db_url)  # runs while the kernels do
     try:
         results = run(tasks, tpl, out, workers, scheduler, progress)
+    except BaseException:
+        with contextlib.suppress(Exception):  # let nbgrader finish its gradebook transaction; the error is the grading's
+            registration.wait()
+        raise
     finally:
         if sandboxed and os.geteuid() == 0:
             sandbox.reap_orphans()
     for r in results:
         write_autograded(coursedir, tpl, r)
-    totals = gradebook.record(results, tpl, db or coursedir.db_url, coursedir.course_id, settings.config)
+    totals = gradebook.record(results, tpl, db_url, coursedir.course_id, settings.config, registration)
     for r in results:
         r["auto_score"] = r["score"]
         r.update(totals.get(r["student_id"], {}))

@@ -24,15 +24,27 @@ from .outputs import venv_env
 NOT_RECORDED = ("unattributed", "duplicate_id", "not_submitted")
 
 
-def register_assignment(assignment: str, root: Path, db_url: str) -> None:
-    """Let nbgrader itself record the assignment's notebooks and cells (as `make release` does)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        r = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-                            f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={db_url}",
-                            f"--CourseDirectory.root={root}", "--log-level=ERROR"],
-                           cwd=root, capture_output=True, text=True, env=venv_env())
-        if r.returncode:
-            raise RuntimeError(f"nbgrader could not record {assignment} in the gradebook:\n{r.stderr[-2000:]}")
+class Registration:
+    """nbgrader itself recording the assignment's notebooks and cells in the gradebook (as `make release` does),
+    in a process of its own: started before grading, so that it runs while the kernels do; ``wait`` joins it."""
+
+    def __init__(self, assignment: str, root: Path, db_url: str):
+        if db_url.startswith("sqlite:///"):
+            Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self.assignment, self.tmp = assignment, tempfile.TemporaryDirectory()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+             f"--CourseDirectory.release_directory={self.tmp.name}", f"--CourseDirectory.db_url={db_url}",
+             f"--CourseDirectory.root={root}", "--log-level=ERROR"],
+            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=venv_env())
+
+    def wait(self) -> None:
+        try:
+            _, err = self.process.communicate()
+        finally:
+            self.tmp.cleanup()
+        if self.process.returncode:
+            raise RuntimeError(f"nbgrader could not record {self.assignment} in the gradebook:\n{err[-2000:]}")
 
 
 def _unanswered(cell: dict | None) -> bool:
@@ -47,17 +59,17 @@ def _unanswered(cell: dict | None) -> bool:
     return "checksum" in meta and meta["checksum"] == utils.compute_checksum(node) and not meta.get("task")
 
 
-def record(results: list[dict], template, db_url: str, course_id: str, config=None) -> dict[str, dict]:
-    """Write every result into the gradebook in one session; returns, per student, the totals
-    nbgrader now holds: ``{"score", "max_score", "needs_manual_grade"}``."""
+def record(results: list[dict], template, db_url: str, course_id: str, config=None,
+           registration: Registration | None = None) -> dict[str, dict]:
+    """Write every result into the gradebook in one session, once nbgrader has recorded the assignment
+    (``registration``, started earlier, or now); returns, per student, the totals nbgrader now holds:
+    ``{"score", "max_score", "needs_manual_grade"}``."""
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties
     from nbgrader.utils import parse_utc
     from sqlalchemy.exc import SAWarning
 
-    if db_url.startswith("sqlite:///"):
-        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    register_assignment(template.assignment, Path(template.root), db_url)
+    (registration or Registration(template.assignment, Path(template.root), db_url)).wait()
     penalties = AssignLatePenalties(config=config)
     penalties.init_plugin()
     notebook_id = Path(template.notebook).stem
