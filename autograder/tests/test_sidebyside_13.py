@@ -101,13 +101,17 @@ kept = 41
     child.define(double)
     np.testing.assert_array_equal(child.run("result['d'] = double(np.ones(2, 'float32'))")["d"], [2.0, 2.0])
     hidden = child.run("""
-try:
-    import tensorflow
-    result["hidden"] = False
-except ImportError:
-    result["hidden"] = True
+import importlib, sys
+for name in ("tensorflow", "sklearn", "matplotlib"):
+    try:
+        importlib.import_module(name)
+        result[name] = "importable"
+    except ImportError:
+        result[name] = "hidden"
+result["keras imported"] = [name for name in ("sklearn", "matplotlib") if sys.modules.get(name)]
 """)
-    assert hidden == {"hidden": True}                                 # TensorFlow hidden by default
+    # TensorFlow and what Keras needs only for its scikit-learn wrappers and plots: hidden by default
+    assert hidden == {"tensorflow": "hidden", "sklearn": "hidden", "matplotlib": "hidden", "keras imported": []}
     with pytest.raises(backends.BackendError, match="ZeroDivisionError"):
         child.run("1 / 0")
     assert child.run("result['alive'] = True") == {"alive": True}     # an error does not end the child
@@ -121,6 +125,12 @@ except ImportError:
     with pytest.raises(backends.BackendError, match="has ended"):
         child.run("result['x'] = 1")
     assert child.close() != 0                                         # killed after the timeout
+
+
+def test_a_child_told_to_hide_nothing_imports_what_keras_finds_installed():
+    with backends.BackendProcess("torch", without=()) as child:
+        found = child.run("import sys; result['found'] = sorted(n for n in ('sklearn', 'matplotlib') if sys.modules.get(n))")
+    assert found == {"found": ["matplotlib", "sklearn"]}  # what UNUSED_BY_CHILD saves every child by default
 
 
 def test_run_on_backend_starts_defines_runs_and_exits_cleanly():

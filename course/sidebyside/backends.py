@@ -45,6 +45,9 @@ import numpy as np
 BACKENDS = ("tensorflow", "torch", "jax", "numpy")
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])  # the folder holding this sidebyside
 CHILD = "from sidebyside.backends import serve; serve()"  # what the child process runs
+# Imported by Keras whenever installed, for its scikit-learn wrappers (keras/src/wrappers) and its image
+# gallery plots (keras/src/visualization): about 0.09 GiB a child has no use for.
+UNUSED_BY_CHILD = ("sklearn", "matplotlib")
 
 
 class BackendError(RuntimeError):
@@ -171,10 +174,11 @@ class BackendProcess:
     """A Python process whose Keras runs on ``backend``; see the module's docstring.
 
     ``seed`` seeds Python, NumPy and the backend in the child. ``without`` names packages the child
-    treats as not installed; by default a child on another backend than TensorFlow hides TensorFlow,
+    treats as not installed. By default a child on another backend than TensorFlow hides TensorFlow,
     as on a machine where only that backend is installed: Keras otherwise imports TensorFlow (about
     0.4 GiB) whenever it is installed, for instance to check for ``tf.TensorShape`` when it saves a
-    ``.keras`` file (``keras/src/saving/serialization_lib.py``). ``timeout`` (seconds) bounds the
+    ``.keras`` file (``keras/src/saving/serialization_lib.py``). Every child also hides
+    ``UNUSED_BY_CHILD``, optional packages Keras imports at start-up for features a child has no use for. ``timeout`` (seconds) bounds the
     start and each ``run``. The child starts at once and imports Keras while the caller goes on;
     the first ``run`` waits for it. ``env`` adds environment variables for the child."""
 
@@ -183,7 +187,9 @@ class BackendProcess:
         if backend not in BACKENDS:
             raise ValueError(f"unknown Keras backend {backend!r}; one of {BACKENDS}")
         self.backend, self.timeout = backend, timeout
-        self.without = tuple(without) if without is not None else (() if backend == "tensorflow" else ("tensorflow",))
+        if without is None:
+            without = UNUSED_BY_CHILD + (() if backend == "tensorflow" else ("tensorflow",))
+        self.without = tuple(without)
         self._stderr = tempfile.TemporaryFile()
         paths = [PACKAGE_PARENT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         child_env = {**os.environ, **(env or {}), "KERAS_BACKEND": backend, "SIDEBYSIDE_SEED": str(seed),
