@@ -256,10 +256,12 @@ def run_cells(codes: list[str], *, sandboxed: bool, limits: RunLimits, sandbox_l
                     time.sleep(0.05)
                     continue
                 if replied_at is not None and now - replied_at > LINK_GRACE_S:  # replied, but no "idle":
-                    result.status = "output_flood"  # an oversized message cut the output channel
+                    result.status = "output_flood"  # an oversized message cut the output channel, for good:
                     result.reason = (f"an output message over {cap} cut the grader's link to the kernel's output "
-                                     f"(noticed at cell {index}); checks after it were lost")
-                    break
+                                     f"in cell {index}; the notebook was stopped there, as no check after it "
+                                     "could come back")  # (each later cell would wait LINK_GRACE_S for nothing)
+                    kernel.kill()
+                    return result
                 try:
                     msg = kernel.kc.get_iopub_msg(timeout=min(0.5, max(cell_deadline - now, 0.01)))
                 except queue.Empty:

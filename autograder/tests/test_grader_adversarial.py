@@ -302,6 +302,19 @@ def test_malformed_handbacks_fail_their_checks_with_a_reason(graded):
     assert r["status"] == "graded" and "bad dtype" in messages and "bad shape" in messages, messages
 
 
+def test_an_oversized_output_stops_the_notebook_where_it_cut_the_link():
+    """Once a message over the cap has cut the output channel, nothing a later cell sends can come back:
+    the run stops at that cell instead of waiting out every later one."""
+    tool("bwrap")
+    settings = config.Autograder(cell_timeout=20, notebook_timeout=60, memory_bytes=2**30)
+    run = kernel.run_cells(["print('before')", "print('x' * 50_000_000)", *["print('after')"] * 5],
+                           sandboxed=True, limits=settings.run_limits(), sandbox_limits=settings.sandbox_limits(),
+                           prelude="")
+    assert run.status == "output_flood" and "in cell 2; the notebook was stopped there" in run.reason, run.reason
+    assert run.cells[0].outputs[0]["text"] == "before\n"
+    assert [c.status for c in run.cells[2:]] == ["not_run"] * 5  # not waited out, one grace period each
+
+
 def test_an_oversized_reply_leaves_the_graders_memory_bounded(tmp_path):
     """A 50 MB execute_reply (set_next_input) is refused by the shell channel's cap: the run
     records it, and this process's peak memory does not grow by the reply's size."""
