@@ -23,6 +23,7 @@ from . import collect, config, gradebook, nbgrader_course, outputs, sandbox, tem
 from .config import RunLimits, SandboxLimits
 from .fingerprint import reusable
 from .grade import Executed, Task, _failure, execute, fingerprint, score
+from .zygote_service import ZygoteService, connect
 
 
 class Progress:
@@ -80,10 +81,20 @@ def _job(job):
     return "submission", execute(payload)
 
 
+def zygote_service(tpl: template.Template, sandboxed: bool, fast_start: bool, limits: RunLimits,
+                   sandbox_limits: SandboxLimits, scheduler: str | None) -> ZygoteService | None:
+    """The zygote the local workers share (zygote_service.py), starting in the background; None on a
+    Dask cluster (each worker has its own) or when kernels start fresh."""
+    if scheduler or not (sandboxed and fast_start):
+        return None
+    return ZygoteService(tpl.preload, sandbox_limits, limits.startup_timeout_s)
+
+
 def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, scheduler: str | None,
-        progress: Progress | None = None) -> list[dict]:
+        progress: Progress | None = None, service: ZygoteService | None = None) -> list[dict]:
     """Grade ``tasks``: the reference solution and the submissions run side by side on the workers;
-    each result is scored here, against the reference, and saved the moment both are in."""
+    each result is scored here, against the reference, and saved the moment both are in. Local
+    workers fork their kernels from ``service``'s zygote (one is started when none is given)."""
     results_dir = out / "results"
     results: dict[str, dict] = {}
     todo = []
@@ -144,16 +155,23 @@ def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, sche
             for future in dask_completed(futures):
                 settle(futures[future], future.result)
     else:
+        own = service is None and (service := zygote_service(tpl, first.sandboxed, first.fast_start, first.limits,
+                                                             first.sandbox_limits, None)) is not None
         ctx = multiprocessing.get_context("spawn")  # no forking of zmq/framework state
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_job, job): job for job in jobs}
-            for future in as_completed(futures):
-                try:
-                    settle(futures[future], future.result)
-                except template.InstructorError:
-                    for f in futures:
-                        f.cancel()
-                    raise
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=connect if service else None,
+                                     initargs=(service.address,) if service else ()) as pool:
+                futures = {pool.submit(_job, job): job for job in jobs}
+                for future in as_completed(futures):
+                    try:
+                        settle(futures[future], future.result)
+                    except template.InstructorError:
+                        for f in futures:
+                            f.cancel()
+                        raise
+        finally:
+            if own:
+                service.close()
     if progress:
         progress.close()
     return [results[t.student_id] for t in tasks]
@@ -168,30 +186,36 @@ def grade_assignment(assignment: str, submissions: Path | None = None, out: Path
     this grader's own grades.csv, results/, feedback/ and report/ in ``out``. ``settings`` defaults
     to the course's nbgrader_config.py (config.load)."""
     settings = settings or config.load(root)
-    coursedir = nbgrader_course.course_directory(root, settings.config)
-    submissions = Path(submissions) if submissions else Path(coursedir.root) / coursedir.submitted_directory
-    out = Path(out) if out else Path(coursedir.root) / "autograder" / "graded" / assignment
     sandboxed = not unsafe_no_sandbox
     if sandboxed:
         sandbox.check_available()
         if os.geteuid() == 0 and (n := sandbox.reap_orphans()) and not quiet:
             print(f"autograder: killed {n} processes left by an earlier, interrupted grader", file=sys.stderr)
     tpl = template.load(assignment, root, conventions=settings.course_conventions)
-    tasks = collect_tasks(assignment, submissions, tpl, sandboxed, settings.run_limits(), settings.sandbox_limits(),
-                          settings.fast_start)
-    if not tasks:
-        raise SystemExit(f"no student folders found in {submissions}")
-    workers = workers or settings.workers or os.cpu_count() or 1
-    progress = None if quiet else Progress(len(tasks))
-    db_url = db or coursedir.db_url
-    registration = gradebook.Registration(assignment, Path(tpl.root), db_url)  # runs while the kernels do
+    # the zygote imports the frameworks while this process imports nbgrader and the submissions are read
+    service = zygote_service(tpl, sandboxed, settings.fast_start, settings.run_limits(), settings.sandbox_limits(),
+                             scheduler)
     try:
-        results = run(tasks, tpl, out, workers, scheduler, progress)
-    except BaseException:
-        with contextlib.suppress(Exception):  # let nbgrader finish its gradebook transaction; the error is the grading's
-            registration.wait()
-        raise
+        coursedir = nbgrader_course.course_directory(root, settings.config)
+        submissions = Path(submissions) if submissions else Path(coursedir.root) / coursedir.submitted_directory
+        out = Path(out) if out else Path(coursedir.root) / "autograder" / "graded" / assignment
+        tasks = collect_tasks(assignment, submissions, tpl, sandboxed, settings.run_limits(),
+                              settings.sandbox_limits(), settings.fast_start)
+        if not tasks:
+            raise SystemExit(f"no student folders found in {submissions}")
+        workers = workers or settings.workers or os.cpu_count() or 1
+        progress = None if quiet else Progress(len(tasks))
+        db_url = db or coursedir.db_url
+        registration = gradebook.Registration(assignment, Path(tpl.root), db_url)  # runs while the kernels do
+        try:
+            results = run(tasks, tpl, out, workers, scheduler, progress, service)
+        except BaseException:
+            with contextlib.suppress(Exception):  # let nbgrader finish its gradebook transaction; the error is the grading's
+                registration.wait()
+            raise
     finally:
+        if service:
+            service.close()
         if sandboxed and os.geteuid() == 0:
             sandbox.reap_orphans()
     for r in results:

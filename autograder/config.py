@@ -63,9 +63,9 @@ class Autograder(Configurable):
                          "total; checks past it are dropped (and fail).").tag(config=True)
     workers = Int(0, min=0, help="Local worker processes; 0: one per CPU. Does not decide a "
                   "grade.").tag(config=True)
-    fast_start = Bool(True, help="Fork each kernel from a pre-started process per worker that has "
-                      "imported what the assignment's read-only cells import (the frameworks are paid once per "
-                      "worker, not per student), in the same sandbox (with or without root), and falls back to a "
+    fast_start = Bool(True, help="Fork each kernel from a pre-started process (one for the local workers, "
+                      "one per Dask worker) that has imported what the assignment's read-only cells import (the "
+                      "frameworks are paid once, not per student), in the same sandbox (with or without root), and falls back to a "
                       "fresh kernel when it cannot start. Does not decide a grade.").tag(config=True)
     course_conventions = Bool(True, help="Also enforce this course's assignment conventions "
                               "(test_qN_ ids, PyTorch and TensorFlow graded apart, a parity exercise, "

@@ -1,8 +1,8 @@
-"""The fast start (``Autograder.fast_start``): each worker slot keeps one pre-started process, the
-zygote (zygote.py), that has imported what the assignment's read-only cells import (PyTorch,
-TensorFlow, Keras, sidebyside, ...) and IPython/ipykernel, and forks one sandboxed kernel per
-submission. The imports (about 4.5 s of CPU with both frameworks) are paid once per slot, not once
-per student.
+"""The fast start (``Autograder.fast_start``): a pre-started process, the zygote (zygote.py), that
+has imported what the assignment's read-only cells import (PyTorch, TensorFlow, Keras, sidebyside,
+...) and IPython/ipykernel, forks one sandboxed kernel per submission. The imports (about 4.5 s of
+CPU with both frameworks) are paid once, not once per student. A batch's local workers share the
+grading process's zygote (zygote_service.py); any other worker (a Dask worker) starts its own here.
 
 The guarantees are those of a fresh kernel (sandbox.py), and the tests in
 ``autograder/tests/test_fast_start.py`` prove each one: the child runs as its own leased uid, in its
@@ -76,7 +76,9 @@ class ZygoteError(RuntimeError):
 class Zygote:
     """A worker slot's zygote and the pipe pair that is its only way in."""
 
-    def __init__(self, preload: tuple[str, ...], limits: SandboxLimits, timeout: float):
+    def __init__(self, preload: tuple[str, ...], limits: SandboxLimits, timeout: float, on_start=None):
+        """Starts the zygote and waits until it is ready; ``on_start`` is handed its process at once
+        (so that a caller that no longer needs it can kill it while it imports)."""
         self.preload, self.lock = preload, threading.Lock()
         self.base = Path(tempfile.mkdtemp(prefix="grade-zygote-"))
         os.chmod(self.base, 0o711)  # children enter their own folder; they cannot list the others
@@ -85,6 +87,8 @@ class Zygote:
         started = time.monotonic()
         self.proc = subprocess.Popen(sandbox.zygote_command(argv, self.base, limits), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, env={})
+        if on_start:
+            on_start(self.proc)
         self.counter = 0
         self.reported = False  # whether a run's phases carry this zygote's start already
         try:
@@ -118,6 +122,18 @@ class Zygote:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    @property
+    def sandbox_pid(self) -> int:
+        """The zygote's sandbox (bwrap) as this machine numbers it: every child descends from it."""
+        return self.proc.pid
+
+    def first_report(self) -> dict:
+        """The zygote's start, for the phases of its first kernel only."""
+        if self.reported:
+            return {}
+        self.reported = True
+        return {"zygote_start_s": self.ready.get("wall_s"), "zygote_cpu_s": self.ready.get("cpu_s")}
 
     def folder(self, uid: int) -> Path:
         """A new child's folder: root's and enterable (the zygote binds from it), holding the
@@ -209,13 +225,14 @@ class ForkedKernel:
         self.uid = self.lease.uid if self.lease else os.getuid()
         if self.lease:
             sandbox.wait_for_uid_to_vanish(self.uid, grace=0)
-        self.workdir = self.zygote.folder(self.uid)
+        self.workdir: Path | None = None
         self.km = self.kc = None
         self.init_pid = None  # B: PID 1 of the child's namespace, as this machine numbers it
         self.namespace = ""  # B's PID namespace: every process of the child is in it
         self.zygote_start: dict = {}
 
     def start(self, timeout: float) -> None:
+        self.workdir = self.zygote.folder(self.uid)
         runtime, scratch = self.workdir / "runtime", self.workdir / "scratch"
         runtime.mkdir(mode=0o700)
         scratch.mkdir(mode=0o700)
@@ -232,7 +249,7 @@ class ForkedKernel:
         for p in (runtime, scratch, *scratch.rglob("*"), Path(km.connection_file)) if self.lease else ():
             os.chown(p, self.uid, self.uid)
         pid = self.zygote.spawn(self.uid, self.workdir, km.connection_file, self.limits, timeout)
-        self.init_pid = _init_pid(self.uid, pid, self.zygote.proc.pid)
+        self.init_pid = _init_pid(self.uid, pid, self.zygote.sandbox_pid)
         self.namespace = _namespace(self.init_pid) if self.init_pid else ""
         self.kc = km.client(max_message_bytes=self.max_message_bytes)
         self.kc.start_channels()
@@ -262,7 +279,8 @@ class ForkedKernel:
                 while self.members() and time.monotonic() < deadline:
                     time.sleep(0.1)
         finally:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            if self.workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
             if self.lease:
                 self.lease.release()
 
@@ -324,17 +342,18 @@ def _kill(pid: int, uid: int) -> None:
 
 def start_kernel(preload: tuple[str, ...], limits: SandboxLimits, files, max_message_bytes: int,
                  timeout: float) -> tuple[ForkedKernel | None, str]:
-    """A started kernel forked from this worker's zygote, or (None, why not)."""
+    """A started kernel forked from the batch's zygote (zygote_service.py) or else this worker's own,
+    or (None, why not)."""
+    from .zygote_service import remote_for
+
     try:
-        zygote = zygote_for(preload, limits, timeout)
+        zygote = remote_for(preload, limits) or zygote_for(preload, limits, timeout)
     except ZygoteError as e:
         return None, f"no zygote: {e}"
     kernel = ForkedKernel(zygote, limits, files, max_message_bytes)
     try:
         kernel.start(timeout)
-        if not zygote.reported:  # the first kernel of a slot pays the zygote's start: say how much
-            zygote.reported = True
-            kernel.zygote_start = {"zygote_start_s": zygote.ready.get("wall_s"), "zygote_cpu_s": zygote.ready.get("cpu_s")}
+        kernel.zygote_start = zygote.first_report()  # the first kernel pays the zygote's start: say how much
         return kernel, ""
     except Exception as e:  # noqa: BLE001 - this submission gets a fresh kernel instead
         kernel.stop()

@@ -1,5 +1,5 @@
-"""The pre-started process of a worker slot: imports the frameworks once, then forks one sandboxed
-kernel per submission. It runs INSIDE the sandbox (``sandbox.zygote_command``): when the grader is
+"""The pre-started process (one per batch, or per Dask worker): imports the frameworks once, then
+forks one sandboxed kernel per submission. It runs INSIDE the sandbox (``sandbox.zygote_command``): when the grader is
 root, as root with five capabilities (SYS_ADMIN, SETUID, SETGID, SETPCAP, NET_ADMIN) and nothing else;
 otherwise as the grader's uid with no capability at all, in the user namespace of a fresh non-root
 kernel's sandbox (each child then makes its own user namespace, below). The grader starts it

@@ -310,3 +310,58 @@ def test_a_zygote_with_both_frameworks_forks_kernels_that_train(tmp_path):
     assert [r.phases["kernel"] for r in runs] == ["forked", "forked", "fresh"], [r.phases for r in runs]
     printed = [r.cells[1].outputs[0].get("text", r.cells[1].outputs) for r in runs]
     assert printed[0] == printed[1] == printed[2] and printed[0].endswith("True 1 0\n"), printed
+
+
+def _kernel_from_the_service(_) -> tuple[int, int, str]:
+    """In a local worker: a forked kernel from the batch's zygote service; (worker, zygote sandbox, kernel's pid file)."""
+    k, why = fast_start.start_kernel(LIGHT, LIMITS, None, RUN.message_bytes, 60)
+    assert k, why
+    try:
+        time.sleep(0.5)  # long enough for both workers to take a job
+        return os.getpid(), k.zygote.sandbox_pid, run(k, "import os; print(os.getpid())").strip()
+    finally:
+        k.stop()
+
+
+def test_local_workers_share_one_zygote_that_only_the_grader_can_reach():
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import AuthenticationError, get_context
+    from multiprocessing.connection import Client
+
+    from autograder import zygote_service
+
+    tool("bwrap")
+    service = zygote_service.ZygoteService(LIGHT, LIMITS, 120)
+    try:
+        folder = Path(service.address["socket"]).parent
+        assert folder.stat().st_mode & 0o777 == 0o700 and folder.stat().st_uid == os.getuid()
+        with pytest.raises((AuthenticationError, EOFError, ConnectionError)):  # no key, no zygote
+            Client(service.address["socket"], family="AF_UNIX", authkey=b"a guess").send({"op": "folder", "uid": 0})
+        with ProcessPoolExecutor(2, mp_context=get_context("spawn"), initializer=zygote_service.connect,
+                                 initargs=(service.address,)) as pool:
+            seen = list(pool.map(_kernel_from_the_service, range(4)))
+        assert len({worker for worker, _, _ in seen}) == 2                       # both workers forked kernels...
+        assert {sandbox_pid for _, sandbox_pid, _ in seen} == {service.zygote.sandbox_pid}  # ...from one zygote
+        assert {pid for _, _, pid in seen} == {"2"}                              # each in a namespace of its own
+        zygote = service.zygote
+    finally:
+        service.close()
+    assert not zygote.alive() and not folder.exists()                            # and it leaves with the batch
+
+
+def test_a_service_whose_zygote_cannot_start_leaves_each_submission_a_fresh_kernel():
+    from autograder import zygote_service
+
+    tool("bwrap")
+    bad = ("numpy", "no_such_module_at_all")
+    service = zygote_service.ZygoteService(bad, LIMITS, 60)
+    try:
+        zygote_service.connect(service.address)  # this process as a worker of the batch
+        for _ in range(2):  # refused once, never retried
+            r = kernel.run_cells(["print(6 * 7)"], sandboxed=True, limits=RUN, sandbox_limits=LIMITS,
+                                 fast_start=True, preload=bad)
+            assert r.status == "completed" and r.cells[0].outputs[0]["text"] == "42\n", (r.status, r.reason)
+            assert r.phases["kernel"] == "fresh" and "no_such_module_at_all" in r.phases["fallback"], r.phases
+    finally:
+        zygote_service._remote = None
+        service.close()
