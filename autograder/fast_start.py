@@ -129,11 +129,12 @@ class Zygote:
         return self.proc.pid
 
     def first_report(self) -> dict:
-        """The zygote's start, for the phases of its first kernel only."""
+        """The zygote's start, for the phases of its first kernel only (which waited for all of it)."""
         if self.reported:
             return {}
         self.reported = True
-        return {"zygote_start_s": self.ready.get("wall_s"), "zygote_cpu_s": self.ready.get("cpu_s")}
+        return {"zygote_start_s": self.ready.get("wall_s"), "zygote_cpu_s": self.ready.get("cpu_s"),
+                "zygote_wait_s": self.ready.get("wall_s")}
 
     def folder(self, uid: int) -> Path:
         """A new child's folder: root's and enterable (the zygote binds from it), holding the

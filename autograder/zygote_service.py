@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
@@ -113,16 +114,19 @@ class ZygoteService:
         return self.zygote
 
     def _answer(self, request: dict) -> dict:
+        asked = time.monotonic()
         zygote = self._zygote()
+        waited = round(time.monotonic() - asked, 3)
         if zygote is None:
             raise ZygoteError(self.refused or "the service is closed")
         if request["op"] == "folder":
-            return {"folder": str(zygote.folder(request["uid"]))}
+            return {"folder": str(zygote.folder(request["uid"])), "waited_s": waited}
         pid = zygote.spawn(request["uid"], Path(request["folder"]), request["connection_file"], request["limits"],
                            request["timeout"])
         with self.lock:
             first, self.reported = not self.reported, True
-        return {"pid": pid, "sandbox_pid": zygote.sandbox_pid, "first": zygote.ready if first else None}
+        return {"pid": pid, "sandbox_pid": zygote.sandbox_pid, "first": zygote.ready if first else None,
+                "waited_s": waited}
 
     def close(self) -> None:
         if self.closed:
@@ -149,6 +153,7 @@ class RemoteZygote:
         self.connection = None
         self.sandbox_pid = 0
         self.first_start: dict | None = None
+        self.waited = 0.0  # seconds this worker's next kernel spent waiting for the zygote to start
 
     def _ask(self, request: dict) -> dict:
         try:
@@ -161,6 +166,7 @@ class RemoteZygote:
             raise ZygoteError(f"the batch's zygote service cannot be reached: {e}") from e
         if "error" in answer:
             raise ZygoteError(answer["error"])
+        self.waited += answer["waited_s"]
         return answer
 
     def folder(self, uid: int) -> Path:
@@ -175,9 +181,12 @@ class RemoteZygote:
         return answer["pid"]
 
     def first_report(self) -> dict:
-        """The zygote's start, for the phases of the batch's first kernel only (the service decides which)."""
+        """For a kernel's phases: how long it waited for the zygote, and the zygote's start for the
+        batch's first kernel only (the service decides which)."""
         ready, self.first_start = self.first_start, None
-        return {"zygote_start_s": ready.get("wall_s"), "zygote_cpu_s": ready.get("cpu_s")} if ready else {}
+        waited, self.waited = self.waited, 0.0
+        start = {"zygote_start_s": ready.get("wall_s"), "zygote_cpu_s": ready.get("cpu_s")} if ready else {}
+        return {**start, "zygote_wait_s": round(waited, 3)} if start or waited >= 0.01 else start
 
 
 _remote: RemoteZygote | None = None

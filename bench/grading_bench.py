@@ -231,10 +231,10 @@ def mean(values) -> float:
 
 def phase_rows(label: str, run: dict) -> list[str]:
     """Per-submission means of each phase (the reference run included). The zygotes' own start is
-    shown once per zygote; the start of a kernel that waited for its zygote is left out of the mean."""
+    shown once per zygote, and a kernel's wait for its zygote is taken out of its start."""
     ph = [p for p in run["phases"] if "start_s" in p]
     zygotes = [p for p in ph if p.get("zygote_start_s") is not None]
-    start = mean(p["start_s"] for p in ph if p.get("zygote_start_s") is None)
+    start = mean(p["start_s"] - p.get("zygote_wait_s", 0) for p in ph)
     start_cpu = mean(p["start_kernel_cpu_s"] + p["start_grader_cpu_s"] for p in ph)
     cells = mean(p.get("cells_s") for p in ph)
     cells_cpu = mean(p.get("cells_kernel_cpu_s", 0) + p.get("cells_grader_cpu_s", 0) for p in ph)
