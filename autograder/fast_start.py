@@ -74,7 +74,7 @@ class ZygoteError(RuntimeError):
 
 
 class Zygote:
-    """A worker slot's zygote and the pipe pair that is its only way in."""
+    """A zygote (a worker's own, or a batch's: zygote_service.py) and the pipe pair that is its only way in."""
 
     def __init__(self, preload: tuple[str, ...], limits: SandboxLimits, timeout: float, on_start=None):
         """Starts the zygote and waits until it is ready; ``on_start`` is handed its process at once
