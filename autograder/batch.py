@@ -87,7 +87,10 @@ def zygote_service(tpl: template.Template, sandboxed: bool, fast_start: bool, li
     Dask cluster (each worker has its own) or when kernels start fresh."""
     if scheduler or not (sandboxed and fast_start):
         return None
-    return ZygoteService(tpl.preload, sandbox_limits, limits.startup_timeout_s)
+    try:
+        return ZygoteService(tpl.preload, sandbox_limits, limits.startup_timeout_s)
+    except OSError:  # no socket here (a TMPDIR too deep for one): each worker starts a zygote of its own
+        return None
 
 
 def run(tasks: list[Task], tpl: template.Template, out: Path, workers: int, scheduler: str | None,

@@ -33,7 +33,11 @@ class ZygoteService:
         self.limits, self.timeout = limits, timeout
         self.folder = Path(tempfile.mkdtemp(prefix="grade-zygote-service-"))  # mode 0700: the grader's alone
         self.authkey = os.urandom(32)
-        self.listener = Listener(str(self.folder / "socket"), family="AF_UNIX", authkey=self.authkey)
+        try:
+            self.listener = Listener(str(self.folder / "socket"), family="AF_UNIX", authkey=self.authkey)
+        except OSError:  # e.g. a TMPDIR too deep for a socket's path (108 bytes)
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         self.lock = threading.Lock()  # guards the zygote: started, restarted, closed
         self.zygote: Zygote | None = None
         self.refused = ""  # why the zygote could not start (then nobody asks again)

@@ -365,3 +365,16 @@ def test_a_service_whose_zygote_cannot_start_leaves_each_submission_a_fresh_kern
     finally:
         zygote_service._remote = None
         service.close()
+
+
+def test_without_a_socket_for_the_service_each_worker_starts_its_own_zygote(tmp_path, monkeypatch):
+    import tempfile
+
+    from autograder import batch, template
+
+    deep = tmp_path / ("d" * 100)  # a TMPDIR too deep for a Unix socket's path
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    tpl = template.load("01_tensors")
+    assert batch.zygote_service(tpl, True, True, RUN, LIMITS, None) is None
+    assert list(deep.iterdir()) == []  # nothing left behind
