@@ -192,14 +192,7 @@ def _check_batchnorm(ctx: _Context) -> list[Suspect]:
             mean, var = ctx.x_k.mean(axis=axes), ctx.x_k.var(axis=axes)
         else:
             mean, var = ctx.state_before["moving_mean"], ctx.state_before["moving_variance"]
-        again = _keras_normalization(kl, ctx.x_k, mean, var, bn.eps)
-        confirmed = ctx.matches_torch(again)
-        ctx.checked.append("candidate: Keras's BatchNormalization re-run with PyTorch's eps")
-        found.append(Suspect(
-            BN_EPSILON,
-            f"PyTorch eps={bn.eps:g}, Keras epsilon={kl.epsilon:g}; re-running Keras's formula with "
-            f"eps={bn.eps:g} {'matches' if confirmed else 'does not match'} PyTorch",
-            f"keras.layers.BatchNormalization(epsilon={bn.eps:g})", confirmed))
+        found.append(_epsilon_suspect(ctx, BN_EPSILON, "BatchNormalization", bn.eps, mean, var))
     if bn.momentum is not None and not np.isclose(bn.momentum, 1 - kl.momentum, atol=1e-9):
         mean_gap = _error(to_numpy(bn.running_mean), to_numpy(kl.moving_mean))
         found.append(Suspect(
@@ -245,6 +238,17 @@ def _check_batchnorm(ctx: _Context) -> list[Suspect]:
     return found
 
 
+def _epsilon_suspect(ctx: _Context, name: str, layer: str, eps: float, mean, var) -> Suspect:
+    """Keras's normalization formula re-run with PyTorch's ``eps`` on Keras's input and statistics
+    (``mean``, ``var``): confirmed when PyTorch's output then matches."""
+    kl = ctx.k.obj
+    confirmed = ctx.matches_torch(_keras_normalization(kl, ctx.x_k, mean, var, eps))
+    ctx.checked.append(f"candidate: Keras's {layer} re-run with PyTorch's eps")
+    return Suspect(name, f"PyTorch eps={eps:g}, Keras epsilon={kl.epsilon:g}; re-running Keras's formula with "
+                         f"eps={eps:g} {'matches' if confirmed else 'does not match'} PyTorch",
+                   f"keras.layers.{layer}(epsilon={eps:g})", confirmed)
+
+
 def _keras_normalization(kl, x, mean, var, eps):
     """A Keras BatchNormalization's or LayerNormalization's formula, re-run on x with another eps."""
     gamma = to_numpy(kl.gamma) if kl.scale else 1.0
@@ -266,14 +270,7 @@ def _check_layernorm(ctx: _Context) -> list[Suspect]:
     if not np.isclose(ln.eps, kl.epsilon, rtol=1e-6, atol=0):
         axes = tuple(range(ctx.x_k.ndim - len(ln.normalized_shape), ctx.x_k.ndim))
         mean, var = ctx.x_k.mean(axis=axes, keepdims=True), ctx.x_k.var(axis=axes, keepdims=True)
-        again = _keras_normalization(kl, ctx.x_k, mean, var, ln.eps)
-        confirmed = ctx.matches_torch(again)
-        ctx.checked.append("candidate: Keras's LayerNormalization re-run with PyTorch's eps")
-        found.append(Suspect(
-            LN_EPSILON,
-            f"PyTorch eps={ln.eps:g}, Keras epsilon={kl.epsilon:g}; re-running Keras's formula with "
-            f"eps={ln.eps:g} {'matches' if confirmed else 'does not match'} PyTorch",
-            f"keras.layers.LayerNormalization(epsilon={ln.eps:g})", confirmed))
+        found.append(_epsilon_suspect(ctx, LN_EPSILON, "LayerNormalization", ln.eps, mean, var))
     if not found and ln.elementwise_affine:
         found = _weights_suspect(ctx, [("weight", to_numpy(ln.weight), to_numpy(kl.gamma)),
                                        ("bias", to_numpy(ln.bias), to_numpy(kl.beta))])
