@@ -312,13 +312,15 @@ def test_a_zygote_with_both_frameworks_forks_kernels_that_train(tmp_path):
     assert printed[0] == printed[1] == printed[2] and printed[0].endswith("True 1 0\n"), printed
 
 
-def _kernel_from_the_service(_) -> tuple[int, int, str]:
-    """In a local worker: a forked kernel from the batch's zygote service; (worker, zygote sandbox, kernel's pid file)."""
+def _kernel_from_the_service(socket_path: str) -> tuple[int, int, str]:
+    """In a local worker: a forked kernel from the batch's zygote service; (worker, zygote sandbox, what the
+    kernel sees: its pid, and whether the service's socket exists for it)."""
     k, why = fast_start.start_kernel(LIGHT, LIMITS, None, RUN.message_bytes, 60)
     assert k, why
     try:
         time.sleep(0.5)  # long enough for both workers to take a job
-        return os.getpid(), k.zygote.sandbox_pid, run(k, "import os; print(os.getpid())").strip()
+        seen = run(k, f"import os; print(os.getpid(), os.path.exists({socket_path!r}))").strip()
+        return os.getpid(), k.zygote.sandbox_pid, seen
     finally:
         k.stop()
 
@@ -339,10 +341,11 @@ def test_local_workers_share_one_zygote_that_only_the_grader_can_reach():
             Client(service.address["socket"], family="AF_UNIX", authkey=b"a guess").send({"op": "folder", "uid": 0})
         with ProcessPoolExecutor(2, mp_context=get_context("spawn"), initializer=zygote_service.connect,
                                  initargs=(service.address,)) as pool:
-            seen = list(pool.map(_kernel_from_the_service, range(4)))
+            seen = list(pool.map(_kernel_from_the_service, [service.address["socket"]] * 4))
+        assert os.path.exists(service.address["socket"])
         assert len({worker for worker, _, _ in seen}) == 2                       # both workers forked kernels...
         assert {sandbox_pid for _, sandbox_pid, _ in seen} == {service.zygote.sandbox_pid}  # ...from one zygote
-        assert {pid for _, _, pid in seen} == {"2"}                              # each in a namespace of its own
+        assert {kernel for _, _, kernel in seen} == {"2 False"}  # each in a namespace of its own, with no socket
         zygote = service.zygote
     finally:
         service.close()
