@@ -1,5 +1,24 @@
 """Plausible submissions for 13_backends (see autograder/tests/mutation_suite.py)."""
 
+# q4's layer up to its get_config, which is where the q4 cases differ
+SCALED_TANH_BUT_ITS_CONFIG = (
+    "@keras.saving.register_keras_serializable(package='course13')\n"
+    "class ScaledTanh(keras.layers.Layer):\n"
+    "    def __init__(self, units, scale=1.0, use_bias=True, **kwargs):\n"
+    "        super().__init__(**kwargs)\n"
+    "        self.units, self.scale, self.use_bias = units, scale, use_bias\n"
+    "\n"
+    "    def build(self, input_shape):\n"
+    "        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer='glorot_uniform', name='kernel')\n"
+    "        self.bias = self.add_weight(shape=(self.units,), initializer='zeros', name='bias') if self.use_bias else None\n"
+    "\n"
+    "    def call(self, x):\n"
+    "        y = ops.matmul(x, self.kernel)\n"
+    "        if self.use_bias:\n"
+    "            y = y + self.bias\n"
+    "        return self.scale * ops.tanh(y)\n"
+    "\n")
+
 CASES = {
     "alternatives_einsum_softmax_by_hand_other_weight_order": {
         "why": "einsum with an ellipsis and a hand-written, shifted softmax; the GLU's weights created gate first, "
@@ -27,23 +46,7 @@ CASES = {
                 "    def call(self, x):\n"
                 "        gate = keras.activations.sigmoid(ops.add(ops.dot(x, self.gate_kernel), self.gate_bias))\n"
                 "        return ops.multiply(ops.add(ops.matmul(x, self.value_kernel), self.value_bias), gate)\n"),
-            "q4_config": (
-                "@keras.saving.register_keras_serializable(package='course13')\n"
-                "class ScaledTanh(keras.layers.Layer):\n"
-                "    def __init__(self, units, scale=1.0, use_bias=True, **kwargs):\n"
-                "        super().__init__(**kwargs)\n"
-                "        self.units, self.scale, self.use_bias = units, scale, use_bias\n"
-                "\n"
-                "    def build(self, input_shape):\n"
-                "        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer='glorot_uniform', name='kernel')\n"
-                "        self.bias = self.add_weight(shape=(self.units,), initializer='zeros', name='bias') if self.use_bias else None\n"
-                "\n"
-                "    def call(self, x):\n"
-                "        y = ops.matmul(x, self.kernel)\n"
-                "        if self.use_bias:\n"
-                "            y = y + self.bias\n"
-                "        return self.scale * ops.tanh(y)\n"
-                "\n"
+            "q4_config": SCALED_TANH_BUT_ITS_CONFIG + (
                 "    def get_config(self):\n"
                 "        config = super().get_config()\n"
                 "        config.update(units=self.units, scale=self.scale, use_bias=self.use_bias)\n"
@@ -133,46 +136,14 @@ CASES = {
     },
     "mistake_q4_config_without_scale": {
         "why": "get_config forgets one constructor argument (scale): from_config and load_model fall back to 1.0",
-        "answers": {"q4_config": (
-            "@keras.saving.register_keras_serializable(package='course13')\n"
-            "class ScaledTanh(keras.layers.Layer):\n"
-            "    def __init__(self, units, scale=1.0, use_bias=True, **kwargs):\n"
-            "        super().__init__(**kwargs)\n"
-            "        self.units, self.scale, self.use_bias = units, scale, use_bias\n"
-            "\n"
-            "    def build(self, input_shape):\n"
-            "        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer='glorot_uniform', name='kernel')\n"
-            "        self.bias = self.add_weight(shape=(self.units,), initializer='zeros', name='bias') if self.use_bias else None\n"
-            "\n"
-            "    def call(self, x):\n"
-            "        y = ops.matmul(x, self.kernel)\n"
-            "        if self.use_bias:\n"
-            "            y = y + self.bias\n"
-            "        return self.scale * ops.tanh(y)\n"
-            "\n"
+        "answers": {"q4_config": SCALED_TANH_BUT_ITS_CONFIG + (
             "    def get_config(self):\n"
             "        return {**super().get_config(), 'units': self.units, 'use_bias': self.use_bias}\n")},
         "fails": ["test_q4_config_pytorch", "test_q4_config_tensorflow"],
     },
     "mistake_q4_config_without_base": {
         "why": "get_config returns only the layer's own arguments: the name (and dtype, trainable) are lost",
-        "answers": {"q4_config": (
-            "@keras.saving.register_keras_serializable(package='course13')\n"
-            "class ScaledTanh(keras.layers.Layer):\n"
-            "    def __init__(self, units, scale=1.0, use_bias=True, **kwargs):\n"
-            "        super().__init__(**kwargs)\n"
-            "        self.units, self.scale, self.use_bias = units, scale, use_bias\n"
-            "\n"
-            "    def build(self, input_shape):\n"
-            "        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer='glorot_uniform', name='kernel')\n"
-            "        self.bias = self.add_weight(shape=(self.units,), initializer='zeros', name='bias') if self.use_bias else None\n"
-            "\n"
-            "    def call(self, x):\n"
-            "        y = ops.matmul(x, self.kernel)\n"
-            "        if self.use_bias:\n"
-            "            y = y + self.bias\n"
-            "        return self.scale * ops.tanh(y)\n"
-            "\n"
+        "answers": {"q4_config": SCALED_TANH_BUT_ITS_CONFIG + (
             "    def get_config(self):\n"
             "        return {'units': self.units, 'scale': self.scale, 'use_bias': self.use_bias}\n")},
         "fails": ["test_q4_config_pytorch", "test_q4_config_tensorflow"],
